@@ -194,35 +194,42 @@ int compare_head(const Term& a, const Term& b, Mode mode, PairStack& stack) noex
       return 0;
     }
     case BoxKind::Pid: {
+      // BEAM: serial, then number, then node (name, then creation).
       const auto& pa = as<detail::PidBox>(a);
       const auto& pb = as<detail::PidBox>(b);
-      if (pa.node != pb.node) return compare_atoms(pa.node, pb.node, mode);
       if (pa.serial != pb.serial) return sign_of(pa.serial, pb.serial);
       if (pa.id != pb.id) return sign_of(pa.id, pb.id);
+      if (pa.node != pb.node) return compare_atoms(pa.node, pb.node, mode);
       return sign_of(pa.creation, pb.creation);
     }
     case BoxKind::Port: {
+      // BEAM: node (name, then creation), then id.
       const auto& pa = as<detail::PortBox>(a);
       const auto& pb = as<detail::PortBox>(b);
       if (pa.node != pb.node) return compare_atoms(pa.node, pb.node, mode);
-      if (pa.id != pb.id) return sign_of(pa.id, pb.id);
-      return sign_of(pa.creation, pb.creation);
+      if (pa.creation != pb.creation) return sign_of(pa.creation, pb.creation);
+      return sign_of(pa.id, pb.id);
     }
     case BoxKind::Ref: {
+      // BEAM: node (name, then creation), then the id words from the most significant
+      // (last) down, a shorter ref counting as padded with zero high words.
       const auto& ra = as<detail::RefBox>(a);
       const auto& rb = as<detail::RefBox>(b);
       if (ra.node != rb.node) return compare_atoms(ra.node, rb.node, mode);
-      if (ra.aux != rb.aux) return sign_of(ra.aux, rb.aux);
-      for (std::size_t i = ra.aux; i-- > 0;)
-        if (ra.words[i] != rb.words[i]) return sign_of(ra.words[i], rb.words[i]);
-      return sign_of(ra.creation, rb.creation);
+      if (ra.creation != rb.creation) return sign_of(ra.creation, rb.creation);
+      for (std::size_t i = std::max(ra.aux, rb.aux); i-- > 0;) {
+        const std::uint32_t wa = i < ra.aux ? ra.words[i] : 0;
+        const std::uint32_t wb = i < rb.aux ? rb.words[i] : 0;
+        if (wa != wb) return sign_of(wa, wb);
+      }
+      return 0;
     }
     case BoxKind::ExportFun:
     case BoxKind::Closure: {
-      // Export funs sort before closures; each by identity, then contents.
+      // BEAM: closures before export funs.
       const bool ea = a.box()->kind == BoxKind::ExportFun;
       const bool eb = b.box()->kind == BoxKind::ExportFun;
-      if (ea != eb) return ea ? -1 : 1;
+      if (ea != eb) return ea ? 1 : -1;
       if (ea) {
         const auto& fa = as<detail::ExportFunBox>(a);
         const auto& fb = as<detail::ExportFunBox>(b);
@@ -230,17 +237,21 @@ int compare_head(const Term& a, const Term& b, Mode mode, PairStack& stack) noex
         if (fa.function != fb.function) return compare_atoms(fa.function, fb.function, mode);
         return sign_of(fa.count, fb.count);
       }
+      // Closures: module, index, old uniq, free variable count, then the free variables.
+      // BEAM orders index and old uniq by the sign of their 32-bit wrapped difference and
+      // ignores the MD5, old index, arity and creator pid.
       const auto& ca = as<detail::ClosureBox>(a);
       const auto& cb = as<detail::ClosureBox>(b);
+      const auto wrapped = [](std::uint32_t x, std::uint32_t y) {
+        return sign_of(static_cast<std::int32_t>(x - y), std::int32_t{0});
+      };
       if (ca.module != cb.module) return compare_atoms(ca.module, cb.module, mode);
-      if (ca.index != cb.index) return sign_of(ca.index, cb.index);
-      if (const int c = std::memcmp(ca.uniq, cb.uniq, 16); c != 0) return c < 0 ? -1 : 1;
-      if (ca.arity != cb.arity) return sign_of(ca.arity, cb.arity);
+      if (ca.index != cb.index) return wrapped(ca.index, cb.index);
+      const auto uniq_a = static_cast<std::uint32_t>(small_value(ca.old_uniq));
+      const auto uniq_b = static_cast<std::uint32_t>(small_value(cb.old_uniq));
+      if (uniq_a != uniq_b) return wrapped(uniq_a, uniq_b);
       if (ca.count != cb.count) return sign_of(ca.count, cb.count);
-      if (const int c = sign_of(small_value(ca.old_uniq), small_value(cb.old_uniq)); c != 0) return c;
-      if (const int c = sign_of(small_value(ca.old_index), small_value(cb.old_index)); c != 0) return c;
       push_range(stack, ca.free_vars(), cb.free_vars(), ca.count, mode);
-      push_range(stack, &ca.pid, &cb.pid, 1, mode);
       return 0;
     }
     case BoxKind::Float:
@@ -375,7 +386,9 @@ std::uint64_t hash_head(const Term& t, detail::SmallStack<HashFrame, 16>& stack)
     case BoxKind::Ref: {
       const auto& r = as<detail::RefBox>(t);
       std::uint64_t h = combine(combine(kind, r.node), r.creation);
-      for (std::size_t i = 0; i < r.aux; ++i) h = combine(h, r.words[i]);
+      std::size_t n = r.aux;
+      while (n > 0 && r.words[n - 1] == 0) --n;  // [5] =:= [5, 0, 0]
+      for (std::size_t i = 0; i < n; ++i) h = combine(h, r.words[i]);
       return h;
     }
     case BoxKind::ExportFun: {
@@ -385,7 +398,7 @@ std::uint64_t hash_head(const Term& t, detail::SmallStack<HashFrame, 16>& stack)
     case BoxKind::Closure: {
       const auto& c = as<detail::ClosureBox>(t);
       push(c.free_vars(), c.count);
-      return detail::hash_bytes(c.uniq, sizeof c.uniq, combine(combine(kind, c.module), c.index));
+      return combine(combine(combine(kind, c.module), c.index), static_cast<std::uint64_t>(small_value(c.old_uniq)));
     }
   }
   return kind;

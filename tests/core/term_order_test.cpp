@@ -108,13 +108,41 @@ TEST(TermOrder, BitstringsBitByBit) {
   EXPECT_TRUE(lt(binary("\x40"), bits({0x80}, 1)));
 }
 
-TEST(TermOrder, IdentifiersByNodeThenNumbers) {
-  EXPECT_TRUE(lt(Pid(atom("a@h"), 9, 9, 9), Pid(atom("b@h"), 1, 0, 1)));
-  EXPECT_TRUE(lt(Pid(atom("a@h"), 9, 0, 1), Pid(atom("a@h"), 1, 1, 1)));  // serial before id
-  EXPECT_TRUE(lt(Pid(atom("a@h"), 1, 0, 1), Pid(atom("a@h"), 2, 0, 1)));
-  const std::uint32_t low[] = {5, 1};
-  const std::uint32_t high[] = {1, 2};
-  EXPECT_TRUE(lt(Ref(atom("a@h"), 1, low), Ref(atom("a@h"), 1, high)));  // last word is most significant
+// Each case below was checked against OTP 25's own comparison.
+TEST(TermOrder, PidsBySerialThenNumberThenNode) {
+  EXPECT_TRUE(lt(Pid(atom("a@h"), 1, 0, 1), Pid(atom("a@h"), 0, 1, 1)));  // serial first
+  EXPECT_TRUE(lt(Pid(atom("a@h"), 0xFFFFFFFF, 0, 1), Pid(atom("a@h"), 0, 1, 1)));
+  EXPECT_TRUE(lt(Pid(atom("b@h"), 1, 0, 1), Pid(atom("a@h"), 5, 0, 1)));  // number before node
+  EXPECT_TRUE(lt(Pid(atom("a@h"), 1, 0, 1), Pid(atom("a@hh"), 1, 0, 1)));
+  EXPECT_TRUE(lt(Pid(atom("a@h"), 1, 0, 9), Pid(atom("b@h"), 1, 0, 1)));  // name before creation
+  EXPECT_TRUE(lt(Pid(atom("a@h"), 1, 0, 1), Pid(atom("a@h"), 1, 0, 0x80000000)));  // creation unsigned
+}
+
+TEST(TermOrder, PortsByNodeThenId) {
+  EXPECT_TRUE(lt(Port(atom("a@h"), 5, 1), Port(atom("b@h"), 1, 1)));
+  EXPECT_TRUE(lt(Port(atom("a@h"), 9, 1), Port(atom("a@h"), 1, 2)));  // creation before id
+  EXPECT_TRUE(lt(Port(atom("a@h"), (std::uint64_t{1} << 32) - 1, 1), Port(atom("a@h"), std::uint64_t{1} << 32, 1)));
+}
+
+TEST(TermOrder, RefsByNodeThenWordsPaddedWithZeros) {
+  const auto ref = [](const char* node, std::uint32_t creation, std::vector<std::uint32_t> words) {
+    return Ref(atom(node), creation, words);
+  };
+  EXPECT_TRUE(lt(ref("a@h", 1, {5, 0, 0}), ref("b@h", 1, {1, 0, 0})));
+  EXPECT_TRUE(lt(ref("a@h", 1, {0, 0, 9}), ref("a@h", 2, {1, 0, 0})));  // creation before words
+  EXPECT_TRUE(lt(ref("a@h", 1, {9, 9, 0}), ref("a@h", 1, {0, 0, 1})));  // last word most significant
+  EXPECT_TRUE(lt(ref("a@h", 1, {0, 0, 1}), ref("a@h", 1, {0, 0, 0x80000000})));
+  EXPECT_EQ(Term(ref("a@h", 1, {5})), Term(ref("a@h", 1, {5, 0, 0})));  // =:= in BEAM too
+  EXPECT_EQ(Term(ref("a@h", 1, {5})).hash(), Term(ref("a@h", 1, {5, 0, 0, 0, 0})).hash());
+  EXPECT_TRUE(lt(ref("a@h", 1, {9}), ref("a@h", 1, {0, 1})));
+  EXPECT_TRUE(lt(ref("a@h", 1, {9, 9, 9}), ref("a@h", 1, {0, 0, 0, 1})));
+  EXPECT_TRUE(lt(ref("a@h", 1, {8, 0, 0}), ref("a@h", 1, {9})));
+}
+
+TEST(TermOrder, ExportFunsByModuleFunctionArity) {
+  EXPECT_TRUE(lt(export_fun(atom("aaa"), atom("z"), 9), export_fun(atom("zzz"), atom("a"), 0)));
+  EXPECT_TRUE(lt(export_fun(atom("m"), atom("a"), 5), export_fun(atom("m"), atom("b"), 0)));
+  EXPECT_TRUE(lt(export_fun(atom("m"), atom("a"), 1), export_fun(atom("m"), atom("a"), 2)));
 }
 
 TEST(TermOrder, SortingIsATotalPreorder) {
