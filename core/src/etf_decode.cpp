@@ -16,7 +16,10 @@
 
 #include <zlib.h>
 
+#include "big_endian.hpp"
 #include "box_alloc.hpp"
+#include "hash_mix.hpp"
+#include "radix_sort.hpp"
 #include "small_stack.hpp"
 #include "spindle/etf.hpp"
 
@@ -71,6 +74,72 @@ std::string tag_name(std::uint8_t tag) {
   }
 }
 
+// Atoms repeat within and across messages (node names in every pid, record tags, map
+// keys). A per-thread, direct-mapped cache from atom text to atom skips the atom table
+// for them; atoms live forever, so an entry never goes stale. Names of 1 to 16 bytes.
+class AtomTextCache {
+ public:
+  static constexpr std::size_t kMaxLength = 16;
+
+  static AtomTextCache& for_this_thread() noexcept {
+    thread_local AtomTextCache cache;
+    return cache;
+  }
+
+  const Atom* find(bool latin1, const std::uint8_t* text, std::size_t length) noexcept {
+    if (length == 0 || length > kMaxLength) return nullptr;
+    const Key k = key(text, length, latin1);
+    const Entry& e = entries_[slot(k)];
+    if (e.key.tag != k.tag || e.key.low != k.low || e.key.high != k.high) return nullptr;
+    return &e.atom;
+  }
+
+  void remember(bool latin1, const std::uint8_t* text, std::size_t length, Atom atom) noexcept {
+    if (length == 0 || length > kMaxLength) return;
+    const Key k = key(text, length, latin1);
+    entries_[slot(k)] = Entry{k, atom};
+  }
+
+ private:
+  // The text as two (possibly overlapping) 8-byte words plus its length: with the
+  // length known, the words determine the text.
+  struct Key {
+    std::uint64_t low = 0;
+    std::uint64_t high = 0;
+    std::uint32_t tag = 0;  // length * 2 + latin1; 0 marks an empty entry
+  };
+  struct Entry {
+    Key key;
+    Atom atom;
+  };
+
+  static std::uint64_t load(const std::uint8_t* p, std::size_t n) noexcept {
+    std::uint64_t v = 0;
+    std::memcpy(&v, p, n);
+    return v;
+  }
+  static Key key(const std::uint8_t* text, std::size_t length, bool latin1) noexcept {
+    Key k;
+    if (length >= 8) {
+      k.low = load(text, 8);
+      k.high = load(text + length - 8, 8);
+    } else if (length >= 4) {
+      k.low = load(text, 4);
+      k.high = load(text + length - 4, 4);
+    } else {
+      k.low = load(text, length);
+    }
+    k.tag = static_cast<std::uint32_t>(length * 2 + (latin1 ? 1 : 0));
+    return k;
+  }
+  static std::size_t slot(const Key& k) noexcept {
+    return detail::mix64(k.low * 0x9E3779B97F4A7C15ull + k.high + k.tag) & (kEntries - 1);
+  }
+
+  static constexpr std::size_t kEntries = 256;
+  Entry entries_[kEntries];
+};
+
 class Decoder {
  public:
   Decoder(std::span<const std::uint8_t> bytes, std::size_t offset, const DecodeOptions& options, const Term* shared)
@@ -79,7 +148,8 @@ class Decoder {
         end_(bytes.size()),
         options_(options),
         shared_(shared),
-        region_(std::min<std::size_t>((bytes.size() - offset) * 2, 4096)) {}
+        region_(std::min<std::size_t>((bytes.size() - offset) * 2, 4096)),
+        atom_texts_(AtomTextCache::for_this_thread()) {}
 
   Term decode_body();
   std::size_t position() const noexcept { return pos_; }
@@ -95,46 +165,53 @@ class Decoder {
     FrameKind kind = FrameKind::Tuple;
   };
 
-  [[noreturn]] void fail(DecodeErrc code, std::size_t at, const std::string& detail) const {
+  [[noreturn, gnu::cold]] void fail(DecodeErrc code, std::size_t at, const std::string& detail) const {
     throw DecodeError(code, at, detail);
   }
 
   std::size_t left() const noexcept { return end_ - pos_; }
 
   void need(std::size_t n, std::uint8_t tag) const {
-    if (n > left())
-      fail(DecodeErrc::Truncated, pos_,
-           "truncated input: " + tag_name(tag) + " needs " + std::to_string(n) + " more bytes, " +
-               std::to_string(left()) + " left");
+    if (n > left()) [[unlikely]]
+      truncated(n, tag);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void truncated(std::size_t n, std::uint8_t tag) const {
+    fail(DecodeErrc::Truncated, pos_,
+         "truncated input: " + tag_name(tag) + " needs " + std::to_string(n) + " more bytes, " +
+             std::to_string(left()) + " left");
   }
 
   // A count of elements, each at least `min_bytes` long, must fit in what is left.
   void need_elements(std::uint64_t count, std::size_t min_bytes, std::uint8_t tag, std::size_t at) const {
-    if (count > left() / min_bytes)
-      fail(DecodeErrc::BadLength, at,
-           tag_name(tag) + " announces " + std::to_string(count) + " elements but only " + std::to_string(left()) +
-               " bytes follow");
+    if (count > left() / min_bytes) [[unlikely]]
+      too_many(count, tag, at);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void too_many(std::uint64_t count, std::uint8_t tag, std::size_t at) const {
+    fail(DecodeErrc::BadLength, at,
+         tag_name(tag) + " announces " + std::to_string(count) + " elements but only " + std::to_string(left()) +
+             " bytes follow");
   }
 
   std::uint8_t u8() noexcept { return base_[pos_++]; }
   std::uint16_t u16() noexcept {
-    const auto v = static_cast<std::uint16_t>((base_[pos_] << 8) | base_[pos_ + 1]);
+    const std::uint16_t v = detail::load_be16(base_ + pos_);
     pos_ += 2;
     return v;
   }
   std::uint32_t u32() noexcept {
-    const std::uint32_t v = (std::uint32_t{base_[pos_]} << 24) | (std::uint32_t{base_[pos_ + 1]} << 16) |
-                            (std::uint32_t{base_[pos_ + 2]} << 8) | base_[pos_ + 3];
+    const std::uint32_t v = detail::load_be32(base_ + pos_);
     pos_ += 4;
     return v;
   }
   std::uint64_t u64() noexcept {
-    const std::uint64_t hi = u32();
-    return (hi << 32) | u32();
+    const std::uint64_t v = detail::load_be64(base_ + pos_);
+    pos_ += 8;
+    return v;
   }
 
   std::uint8_t read_tag() {
-    if (pos_ >= end_) fail(DecodeErrc::Truncated, pos_, "truncated input: expected a term tag, the input ended");
+    if (pos_ >= end_) [[unlikely]]
+      fail(DecodeErrc::Truncated, pos_, "truncated input: expected a term tag, the input ended");
     return u8();
   }
 
@@ -158,6 +235,7 @@ class Decoder {
   Term make_export(std::size_t at);
   void decode_one(Term* out);
   void push(FrameKind kind, detail::Box* box, Term* first, std::size_t count, Term* then, std::size_t start);
+  void fill_leaves(Frame& frame) noexcept;
   void complete(const Frame& frame);
   void complete_map(const Frame& frame);
 
@@ -168,6 +246,7 @@ class Decoder {
   const Term* shared_;
   bool shared_kept_ = false;
   RegionBuilder region_;
+  AtomTextCache& atom_texts_;
   detail::SmallStack<Frame, 16> stack_;
 };
 
@@ -186,14 +265,17 @@ Atom Decoder::atom_body(std::uint8_t tag, std::size_t at) {
   need(small ? 1 : 2, tag);
   length = small ? u8() : u16();
   need(length, tag);
-  const std::string_view text(reinterpret_cast<const char*>(base_ + pos_), length);
+  const std::uint8_t* bytes = base_ + pos_;
   pos_ += length;
+  const bool latin1 = tag == kAtom || tag == kSmallAtom;
+  if (const Atom* cached = atom_texts_.find(latin1, bytes, length)) return *cached;
+  const std::string_view text(reinterpret_cast<const char*>(bytes), length);
   try {
-    if (tag == kAtom || tag == kSmallAtom) {
-      if (length > 255) fail(DecodeErrc::AtomTooLong, at, "atom of " + std::to_string(length) + " characters (max 255)");
-      return Atom::from_latin1(text);
-    }
-    return Atom(text);
+    if (latin1 && length > 255)
+      fail(DecodeErrc::AtomTooLong, at, "atom of " + std::to_string(length) + " characters (max 255)");
+    const Atom a = latin1 ? Atom::from_latin1(text) : Atom(text);
+    atom_texts_.remember(latin1, bytes, length, a);
+    return a;
   } catch (const AtomError& e) {
     const DecodeErrc code = e.kind() == AtomError::Kind::TableFull   ? DecodeErrc::AtomTableFull
                             : e.kind() == AtomError::Kind::TooLong ? DecodeErrc::AtomTooLong
@@ -376,6 +458,48 @@ void Decoder::push(FrameKind kind, detail::Box* box, Term* first, std::size_t co
   stack_.push_back(Frame{first, first + count, then, box, start, kind});
 }
 
+// The hot loop of decoding: fills a container's slots with leaves that need no
+// allocation (integers that fit, cached atoms, []) using a local cursor, and stops at
+// the first anything else, including truncated input, which `decode_one` then handles
+// (and reports) in full.
+void Decoder::fill_leaves(Frame& frame) noexcept {
+  Term* next = frame.next;
+  Term* const end = frame.end;
+  const std::uint8_t* const base = base_;
+  const std::size_t limit = end_;
+  std::size_t pos = pos_;
+  while (next != end) {
+    const std::size_t avail = limit - pos;
+    if (avail == 0) break;
+    const std::uint8_t tag = base[pos];
+    if (tag == kInteger) {
+      if (avail < 5) break;
+      new (next++) Term(static_cast<std::int32_t>(detail::load_be32(base + pos + 1)));
+      pos += 5;
+    } else if (tag == kSmallInteger) {
+      if (avail < 2) break;
+      new (next++) Term(base[pos + 1]);
+      pos += 2;
+    } else if (tag == kSmallAtomUtf8 || tag == kSmallAtom || tag == kAtom) {
+      const std::size_t header = tag == kAtom ? 3 : 2;
+      if (avail < header) break;
+      const std::size_t length = tag == kAtom ? detail::load_be16(base + pos + 1) : base[pos + 1];
+      if (avail - header < length) break;
+      const Atom* cached = atom_texts_.find(tag != kSmallAtomUtf8, base + pos + header, length);
+      if (cached == nullptr) break;
+      new (next++) Term(*cached);
+      pos += header + length;
+    } else if (tag == kNil) {
+      new (next++) Term();
+      pos += 1;
+    } else {
+      break;
+    }
+  }
+  frame.next = next;
+  pos_ = pos;
+}
+
 void Decoder::decode_one(Term* out) {
   for (;;) {  // loops only through empty LIST_EXTs, whose value is their tail
     const std::size_t at = pos_;
@@ -527,8 +651,7 @@ void Decoder::decode_one(Term* out) {
 void Decoder::complete(const Frame& frame) {
   if (frame.kind == FrameKind::Map) return complete_map(frame);
   if (frame.kind == FrameKind::Closure) {
-    const auto size = (std::uint32_t{base_[frame.start]} << 24) | (std::uint32_t{base_[frame.start + 1]} << 16) |
-                      (std::uint32_t{base_[frame.start + 2]} << 8) | base_[frame.start + 3];
+    const std::uint32_t size = detail::load_be32(base_ + frame.start);
     if (pos_ - frame.start != size)
       fail(DecodeErrc::BadFun, frame.start,
            "NEW_FUN_EXT size field says " + std::to_string(size) + " bytes, its contents took " +
@@ -536,37 +659,60 @@ void Decoder::complete(const Frame& frame) {
   }
 }
 
+// Rearranges `n` interleaved pairs (K1, V1, K2, V2, ...) into keys then values, taking
+// pair `order[i]` (or pair i when `order` is null) for position i. Terms inside a region
+// own nothing, so this moves words.
+void sort_pairs_into_place(Term* slots, std::size_t n, const std::uint32_t* order) {
+  constexpr std::size_t kInline = 32;
+  Term inline_buffer[2 * kInline];
+  std::vector<Term> heap_buffer;
+  Term* temp = inline_buffer;
+  if (n > kInline) {
+    heap_buffer.resize(2 * n);
+    temp = heap_buffer.data();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t pair = order != nullptr ? order[i] : i;
+    temp[i].swap(slots[2 * pair]);
+    temp[n + i].swap(slots[2 * pair + 1]);
+  }
+  for (std::size_t i = 0; i < 2 * n; ++i) slots[i].swap(temp[i]);
+}
+
 void Decoder::complete_map(const Frame& frame) {
   auto* map = static_cast<detail::MapBox*>(frame.box);
   const std::size_t n = map->count;
   Term* slots = detail::trailing<Term>(map);  // K1, V1, K2, V2, ...
-  bool sorted = true;
-  for (std::size_t i = 1; i < n && sorted; ++i) sorted = exact_compare(slots[2 * (i - 1)], slots[2 * i]) < 0;
+  const auto key = [slots](std::size_t i) -> const Term& { return slots[2 * i]; };
 
-  // Rearrange into sorted keys followed by their values. Terms inside a region own
-  // nothing, so moving them around is moving words.
-  std::vector<Term> scratch(2 * n);
-  if (sorted) {
-    for (std::size_t i = 0; i < n; ++i) {
-      scratch[i] = std::move(slots[2 * i]);
-      scratch[n + i] = std::move(slots[2 * i + 1]);
-    }
-  } else {
-    std::vector<std::uint32_t> order(n);
-    std::iota(order.begin(), order.end(), 0u);
-    std::sort(order.begin(), order.end(),
-              [&](std::uint32_t a, std::uint32_t b) { return exact_compare(slots[2 * a], slots[2 * b]) < 0; });
-    for (std::size_t i = 1; i < n; ++i) {
-      if (exact_compare(slots[2 * order[i - 1]], slots[2 * order[i]]) == 0) {
-        fail(DecodeErrc::DuplicateMapKey, frame.start, "map has the key " + slots[2 * order[i]].to_string() + " twice");
-      }
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      scratch[i] = std::move(slots[2 * order[i]]);
-      scratch[n + i] = std::move(slots[2 * order[i] + 1]);
-    }
+  // OTP sends maps of up to 32 keys already in key order: check that first.
+  bool sorted = true;
+  bool small_keys = key(0).is_small();
+  for (std::size_t i = 1; i < n && sorted; ++i) {
+    small_keys = small_keys && key(i).is_small();
+    sorted = exact_compare(key(i - 1), key(i)) < 0;
   }
-  for (std::size_t i = 0; i < 2 * n; ++i) store(&slots[i], std::move(scratch[i]));
+  if (sorted) return sort_pairs_into_place(slots, n, nullptr);
+
+  // Larger maps arrive in hash order. Integer keys (the common case) sort as plain
+  // numbers; anything else through the exact term order.
+  for (std::size_t i = 0; i < n && small_keys; ++i) small_keys = key(i).is_small();
+  std::vector<std::uint32_t> order(n);
+  if (small_keys) {
+    // A small integer's word, with the sign bit flipped, orders as an unsigned number.
+    std::vector<detail::KeyedIndex> keyed(n);
+    for (std::size_t i = 0; i < n; ++i)
+      keyed[i] = {key(i).raw() ^ (std::uint64_t{1} << 63), static_cast<std::uint32_t>(i)};
+    detail::radix_sort(keyed);
+    for (std::size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
+  } else {
+    std::iota(order.begin(), order.end(), 0u);
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return exact_compare(key(a), key(b)) < 0; });
+  }
+  for (std::size_t i = 1; i < n; ++i)
+    if (key(order[i - 1]) == key(order[i]))
+      fail(DecodeErrc::DuplicateMapKey, frame.start, "map has the key " + key(order[i]).to_string() + " twice");
+  sort_pairs_into_place(slots, n, order.data());
 }
 
 Term Decoder::decode_body() {
@@ -578,8 +724,12 @@ Term Decoder::decode_body() {
       if (stack_.empty()) return region_.finish(std::move(root));
       Frame& top = stack_.back();
       if (top.next != top.end) {
-        out = top.next++;
-        break;
+        fill_leaves(top);
+        if (top.next != top.end) {
+          out = top.next++;
+          break;
+        }
+        continue;
       }
       if (top.then != nullptr) {
         out = std::exchange(top.then, nullptr);
@@ -601,8 +751,7 @@ Term decode_all(std::span<const std::uint8_t> bytes, std::size_t offset, const D
 
 Term inflate_and_decode(std::span<const std::uint8_t> bytes, const DecodeOptions& options) {
   if (bytes.size() < 6) throw DecodeError(DecodeErrc::Truncated, bytes.size(), "truncated compressed term header");
-  const std::uint32_t size = (std::uint32_t{bytes[2]} << 24) | (std::uint32_t{bytes[3]} << 16) |
-                             (std::uint32_t{bytes[4]} << 8) | bytes[5];
+  const std::uint32_t size = detail::load_be32(bytes.data() + 2);
   if (size > options.max_decompressed_size)
     throw DecodeError(DecodeErrc::TooLarge, 2,
                       "compressed term announces " + std::to_string(size) + " bytes; the limit is " +

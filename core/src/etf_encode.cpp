@@ -5,12 +5,15 @@
 // overflow the C++ stack.
 
 #include <bit>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <string>
 
 #include <zlib.h>
 
+#include "big_endian.hpp"
+#include "hash_mix.hpp"
 #include "small_stack.hpp"
 #include "spindle/etf.hpp"
 
@@ -19,37 +22,61 @@ namespace {
 
 using detail::BoxKind;
 
-inline void put16(std::uint8_t* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-inline void put32(std::uint8_t* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
-}
-inline void put64(std::uint8_t* p, std::uint64_t v) noexcept {
-  put32(p, static_cast<std::uint32_t>(v >> 32));
-  put32(p + 4, static_cast<std::uint32_t>(v));
-}
+using detail::store_be16;
+using detail::store_be32;
+using detail::store_be64;
 
 // Writers: `take(n)` returns room for n <= 64 bytes, `bytes` copies a payload.
+//
+// The buffer writer keeps its own cursor and end pointers, so a write is a compare and
+// a store; the ByteBuffer learns its new size once, in `finish()`.
 class BufferWriter {
  public:
-  explicit BufferWriter(ByteBuffer& out) noexcept : out_(out), start_(out.size()) {}
-  std::uint8_t* take(std::size_t n) { return out_.extend(n); }
-  void bytes(const void* data, std::size_t n) { out_.append(data, n); }
-  std::size_t position() const noexcept { return out_.size() - start_; }
-  void patch32(std::size_t position, std::uint32_t v) noexcept { put32(out_.data() + start_ + position, v); }
+  explicit BufferWriter(ByteBuffer& out) noexcept
+      : out_(out), start_(out.size()), cursor_(out.data() + out.size()), end_(out.data() + out.capacity()) {}
+  std::uint8_t* take(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - cursor_) < n) [[unlikely]]
+      grow(n);
+    return std::exchange(cursor_, cursor_ + n);
+  }
+  void bytes(const void* data, std::size_t n) {
+    if (n != 0) std::memcpy(take(n), data, n);
+  }
+  // `reserve(n)` guarantees room for n bytes at the cursor; `commit(k)` (k <= n) keeps k
+  // of them. Writing all n and keeping fewer is allowed (kSlack).
+  static constexpr bool kSlack = true;
+  std::uint8_t* reserve(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - cursor_) < n) [[unlikely]]
+      grow(n);
+    return cursor_;
+  }
+  void commit(std::size_t n) noexcept { cursor_ += n; }
+  std::size_t position() const noexcept { return used() - start_; }
+  void patch32(std::size_t position, std::uint32_t v) noexcept { store_be32(out_.data() + start_ + position, v); }
+  void finish() noexcept { out_.resize(used()); }
 
  private:
+  std::size_t used() const noexcept { return static_cast<std::size_t>(cursor_ - out_.data()); }
+  [[gnu::noinline]] void grow(std::size_t n) {
+    const std::size_t size = used();
+    out_.resize(size);
+    out_.reserve(std::max({size + n, out_.capacity() * 2, std::size_t{256}}));
+    cursor_ = out_.data() + size;
+    end_ = out_.data() + out_.capacity();
+  }
+
   ByteBuffer& out_;
   std::size_t start_;
+  std::uint8_t* cursor_;
+  std::uint8_t* end_;
 };
 
 class PointerWriter {
  public:
+  void finish() noexcept {}
+  static constexpr bool kSlack = false;  // the caller's buffer ends exactly where the term does
+  std::uint8_t* reserve(std::size_t) noexcept { return next_; }
+  void commit(std::size_t n) noexcept { next_ += n; }
   explicit PointerWriter(std::uint8_t* out) noexcept : start_(out), next_(out) {}
   std::uint8_t* take(std::size_t n) noexcept { return std::exchange(next_, next_ + n); }
   void bytes(const void* data, std::size_t n) noexcept {
@@ -57,7 +84,7 @@ class PointerWriter {
     next_ += n;
   }
   std::size_t position() const noexcept { return static_cast<std::size_t>(next_ - start_); }
-  void patch32(std::size_t position, std::uint32_t v) noexcept { put32(start_ + position, v); }
+  void patch32(std::size_t position, std::uint32_t v) noexcept { store_be32(start_ + position, v); }
 
  private:
   std::uint8_t* start_;
@@ -66,6 +93,10 @@ class PointerWriter {
 
 class SizeCounter {
  public:
+  void finish() noexcept {}
+  static constexpr bool kSlack = true;
+  std::uint8_t* reserve(std::size_t) noexcept { return scratch_; }
+  void commit(std::size_t n) noexcept { size_ += n; }
   std::uint8_t* take(std::size_t n) noexcept {
     size_ += n;
     return scratch_;
@@ -79,57 +110,123 @@ class SizeCounter {
   std::uint8_t scratch_[64];
 };
 
+// Atoms are written again and again (record tags, map keys, node names in pids). A
+// per-thread cache holds the encoded form (SMALL_ATOM_UTF8_EXT header and text) of
+// recently written atoms, so writing one is a fixed-size copy. Atoms never change.
+class AtomBytesCache {
+ public:
+  static constexpr std::size_t kBytes = 32;
+  struct Entry {
+    std::uint32_t atom_plus_one = 0;  // 0: empty
+    std::uint32_t size = 0;           // encoded bytes; 0 when the atom is too long to cache
+    std::uint8_t bytes[kBytes];
+  };
+
+  static AtomBytesCache& for_this_thread() noexcept {
+    thread_local AtomBytesCache cache;
+    return cache;
+  }
+
+  const Entry& get(Atom a) noexcept {
+    Entry& e = entries_[detail::mix64(a.index()) & (kEntries - 1)];
+    if (e.atom_plus_one != a.index() + 1) fill(e, a);
+    return e;
+  }
+
+ private:
+  static void fill(Entry& e, Atom a) noexcept {
+    const std::string_view text = a.text();
+    e.atom_plus_one = a.index() + 1;
+    e.size = 0;
+    if (text.size() + 2 > kBytes) return;
+    e.bytes[0] = kSmallAtomUtf8;
+    e.bytes[1] = static_cast<std::uint8_t>(text.size());
+    std::memcpy(e.bytes + 2, text.data(), text.size());
+    e.size = static_cast<std::uint32_t>(text.size() + 2);
+  }
+
+  static constexpr std::size_t kEntries = 256;
+  Entry entries_[kEntries];
+};
+
 template <class Writer>
 class Encoder {
  public:
-  Encoder(Writer& writer, AtomCacheEncoder* atom_cache) noexcept : w_(writer), atom_cache_(atom_cache) {}
+  Encoder(Writer& writer, AtomCacheEncoder* atom_cache) noexcept
+      : w_(writer), atom_cache_(atom_cache), atom_bytes_(AtomBytesCache::for_this_thread()) {}
 
   void encode(const Term& root) {
-    one(root);
+    if (!leaf(root)) one(root);
     while (!stack_.empty()) {
       Frame& f = stack_.back();
-      const Term* next = nullptr;
+      // Write leaves in a tight loop; stop at the first boxed term (or the frame's end).
+      const Term* boxed = nullptr;
       switch (f.kind) {
         case Frame::Range:
-          if (f.next != f.end) next = f.next++;
+          while (boxed == nullptr && f.next != f.end) {
+            const Term* t = f.next++;
+            if (!leaf(*t)) boxed = t;
+          }
           break;
         case Frame::MapPairs:  // K1, V1, K2, V2... from keys[] and values[] = keys + count
-          if (f.next != f.end) {
-            next = f.value_pending ? f.next++ + f.value_offset : f.next;
+          while (boxed == nullptr && f.next != f.end) {
+            const Term* t = f.value_pending ? f.next++ + f.value_offset : f.next;
             f.value_pending = !f.value_pending;
+            if (!leaf(*t)) boxed = t;
           }
           break;
         case Frame::ListCells:
-          if (f.cell != ListView::iterator()) {
-            next = &*f.cell;
-            ++f.cell;
-          } else if (f.tail != nullptr) {
-            next = std::exchange(f.tail, nullptr);
-          }
+          boxed = list_cells(f);
           break;
       }
-      if (next == nullptr) {
-        if (f.patch_at != kNoPatch) w_.patch32(f.patch_at, static_cast<std::uint32_t>(w_.position() - f.patch_at));
-        stack_.pop_back();
+      if (boxed != nullptr) {
+        one(*boxed);  // may push, invalidating `f`
         continue;
       }
-      one(*next);  // may push, invalidating `f`
+      if (f.kind == Frame::Range && f.patch_at != kNoPatch)
+        w_.patch32(f.patch_at, static_cast<std::uint32_t>(w_.position() - f.patch_at));
+      stack_.pop_back();
     }
   }
 
  private:
   static constexpr std::size_t kNoPatch = std::numeric_limits<std::size_t>::max();
 
+  // Terms still to write: [next, end) of a tuple, a fun's free variables, a map's
+  // pairs, or a list run (whose `run` leads on to further runs and the final tail).
   struct Frame {
     enum Kind : std::uint8_t { Range, MapPairs, ListCells } kind = Range;
-    bool value_pending = false;
-    std::uint32_t value_offset = 0;
+    bool value_pending = false;  // MapPairs: the value of *next comes next
+    bool tail_done = false;      // ListCells: the final tail has been taken
+    std::uint32_t value_offset = 0;  // MapPairs: values are keys + value_offset
     const Term* next = nullptr;
     const Term* end = nullptr;
-    ListView::iterator cell;
-    const Term* tail = nullptr;
-    std::size_t patch_at = kNoPatch;
+    union {
+      std::size_t patch_at = kNoPatch;  // Range: where a fun's size field waits
+      const detail::ListBox* run;       // ListCells: the run being written
+    };
   };
+
+  // Writes leaf cells from `f` on; returns the first boxed cell or final tail, or null
+  // when the list is done.
+  const Term* list_cells(Frame& f) {
+    for (;;) {
+      while (f.next != f.end) {
+        const Term* t = f.next++;
+        if (!leaf(*t)) return t;
+      }
+      const Term& tail = f.run->tail;
+      if (tail.is_cons()) {  // on to the next run
+        f.run = static_cast<const detail::ListBox*>(tail.box());
+        f.next = f.run->elements;
+        f.end = f.next + f.run->count;
+        continue;
+      }
+      if (f.tail_done) return nullptr;
+      f.tail_done = true;
+      return leaf(tail) ? nullptr : &tail;
+    }
+  }
 
   void push_range(const Term* first, std::size_t n, std::size_t patch_at = kNoPatch) {
     Frame f;
@@ -148,6 +245,16 @@ class Encoder {
         return;
       }
     }
+    const AtomBytesCache::Entry& cached = atom_bytes_.get(a);
+    if (cached.size != 0) {
+      if constexpr (Writer::kSlack) {
+        std::memcpy(w_.reserve(AtomBytesCache::kBytes), cached.bytes, AtomBytesCache::kBytes);
+        w_.commit(cached.size);
+      } else {
+        w_.bytes(cached.bytes, cached.size);
+      }
+      return;
+    }
     const std::string_view text = a.text();
     if (text.size() <= 255) {
       std::uint8_t* p = w_.take(2);
@@ -156,12 +263,12 @@ class Encoder {
     } else {
       std::uint8_t* p = w_.take(3);
       p[0] = kAtomUtf8;
-      put16(p + 1, static_cast<std::uint16_t>(text.size()));
+      store_be16(p + 1, static_cast<std::uint16_t>(text.size()));
     }
     w_.bytes(text.data(), text.size());
   }
 
-  void small_integer(std::int64_t v) {
+  [[gnu::always_inline]] void small_integer(std::int64_t v) {
     if (v >= 0 && v <= 255) {
       std::uint8_t* p = w_.take(2);
       p[0] = kSmallInteger;
@@ -169,11 +276,14 @@ class Encoder {
     } else if (v >= std::numeric_limits<std::int32_t>::min() && v <= std::numeric_limits<std::int32_t>::max()) {
       std::uint8_t* p = w_.take(5);
       p[0] = kInteger;
-      put32(p + 1, static_cast<std::uint32_t>(v));
+      store_be32(p + 1, static_cast<std::uint32_t>(v));
     } else {
-      const std::uint64_t magnitude = v < 0 ? ~static_cast<std::uint64_t>(v) + 1 : static_cast<std::uint64_t>(v);
-      big(v < 0, &magnitude, 1);
+      wide_integer(v);
     }
+  }
+  [[gnu::noinline]] void wide_integer(std::int64_t v) {
+    const std::uint64_t magnitude = v < 0 ? ~static_cast<std::uint64_t>(v) + 1 : static_cast<std::uint64_t>(v);
+    big(v < 0, &magnitude, 1);
   }
 
   void big(bool negative, const std::uint64_t* limbs, std::size_t count) {
@@ -189,7 +299,7 @@ class Encoder {
     } else {
       std::uint8_t* p = w_.take(6);
       p[0] = kLargeBig;
-      put32(p + 1, static_cast<std::uint32_t>(n));
+      store_be32(p + 1, static_cast<std::uint32_t>(n));
       p[5] = negative ? 1 : 0;
     }
     for (std::size_t i = 0; i < count; ++i) {
@@ -203,9 +313,9 @@ class Encoder {
     w_.take(1)[0] = kNewPid;
     atom(Atom::from_index(pid.node));
     std::uint8_t* p = w_.take(12);
-    put32(p, pid.id);
-    put32(p + 4, pid.serial);
-    put32(p + 8, pid.creation);
+    store_be32(p, pid.id);
+    store_be32(p + 4, pid.serial);
+    store_be32(p + 8, pid.creation);
   }
 
   // A proper list of at most 65535 integers in 0..255 is sent as STRING_EXT, as OTP does.
@@ -217,24 +327,35 @@ class Encoder {
     if (!list.is_proper()) return false;
     std::uint8_t* p = w_.take(3);
     p[0] = kString;
-    put16(p + 1, static_cast<std::uint16_t>(n));
+    store_be16(p + 1, static_cast<std::uint16_t>(n));
     for (const Term& e : list) w_.take(1)[0] = static_cast<std::uint8_t>(e.raw() >> 1);
     return true;
   }
 
-  void one(const Term& t) {
-    if (t.is_small()) return small_integer(static_cast<std::int64_t>(t.raw()) >> 1);
-    if (t.is_atom()) return atom(t.as_atom());
+  // Writes an immediate term (small integer, atom, []) and says so; boxed terms go to `one`.
+  [[gnu::always_inline]] bool leaf(const Term& t) {
+    if (t.is_small()) {
+      small_integer(static_cast<std::int64_t>(t.raw()) >> 1);
+      return true;
+    }
+    if (t.is_atom()) {
+      atom(Atom::from_index(static_cast<std::uint32_t>(t.raw() >> 3)));
+      return true;
+    }
     if (t.is_nil()) {
       w_.take(1)[0] = kNil;
-      return;
+      return true;
     }
+    return false;
+  }
+
+  void one(const Term& t) {
     const detail::Box* box = t.box();
     switch (box->kind) {
       case BoxKind::Float: {
         std::uint8_t* p = w_.take(9);
         p[0] = kNewFloat;
-        put64(p + 1, std::bit_cast<std::uint64_t>(static_cast<const detail::FloatBox*>(box)->value));
+        store_be64(p + 1, std::bit_cast<std::uint64_t>(static_cast<const detail::FloatBox*>(box)->value));
         return;
       }
       case BoxKind::BigInt: {
@@ -246,11 +367,11 @@ class Encoder {
         if (b->aux == 0) {
           std::uint8_t* p = w_.take(5);
           p[0] = kBinary;
-          put32(p + 1, b->count);
+          store_be32(p + 1, b->count);
         } else {
           std::uint8_t* p = w_.take(6);
           p[0] = kBitBinary;
-          put32(p + 1, b->count);
+          store_be32(p + 1, b->count);
           p[5] = static_cast<std::uint8_t>(b->aux);
         }
         w_.bytes(b->data, b->count);
@@ -265,21 +386,31 @@ class Encoder {
         } else {
           std::uint8_t* p = w_.take(5);
           p[0] = kLargeTuple;
-          put32(p + 1, tuple->count);
+          store_be32(p + 1, tuple->count);
         }
-        if (tuple->count != 0) push_range(tuple->elements(), tuple->count);
+        // Write leading leaves now; a frame is needed only from the first boxed element.
+        const Term* first = tuple->elements();
+        const Term* const end = first + tuple->count;
+        while (first != end && leaf(*first)) ++first;
+        if (first != end) push_range(first, static_cast<std::size_t>(end - first));
         return;
       }
       case BoxKind::List: {
-        const ListView list = t.as_list();
+        const auto* run = static_cast<const detail::ListBox*>(box);
+        const ListView list(run);
         if (try_string(list)) return;
+        // Most lists are one run: its count is the list's length.
         std::uint8_t* p = w_.take(5);
         p[0] = kList;
-        put32(p + 1, static_cast<std::uint32_t>(list.length()));
+        store_be32(p + 1, static_cast<std::uint32_t>(run->tail.is_cons() ? list.length() : run->count));
+        // Write leading leaf cells now; a frame is needed only from the first boxed cell.
         Frame f;
         f.kind = Frame::ListCells;
-        f.cell = list.begin();
-        f.tail = &list.tail();
+        f.run = run;
+        f.next = run->elements;
+        f.end = run->elements + run->count;
+        while (f.next != f.end && leaf(*f.next)) ++f.next;
+        if (f.next == f.end && !run->tail.is_cons() && leaf(run->tail)) return;
         stack_.push_back(f);
         return;
       }
@@ -287,13 +418,19 @@ class Encoder {
         const auto* map = static_cast<const detail::MapBox*>(box);
         std::uint8_t* p = w_.take(5);
         p[0] = kMap;
-        put32(p + 1, map->count);
-        if (map->count == 0) return;
+        store_be32(p + 1, map->count);
+        // Pairs in order (K1, V1, K2, V2...); leaves are written now.
+        const Term* keys = map->keys();
+        const std::size_t items = std::size_t{map->count} * 2;
+        std::size_t i = 0;
+        while (i < items && leaf(i % 2 == 0 ? keys[i / 2] : keys[map->count + i / 2])) ++i;
+        if (i == items) return;
         Frame f;
         f.kind = Frame::MapPairs;
-        f.next = map->keys();
-        f.end = map->keys() + map->count;
+        f.next = keys + i / 2;
+        f.end = keys + map->count;
         f.value_offset = map->count;
+        f.value_pending = i % 2 == 1;
         stack_.push_back(f);
         return;
       }
@@ -306,11 +443,11 @@ class Encoder {
         atom(Atom::from_index(port->node));
         std::uint8_t* p = w_.take(wide ? 12 : 8);
         if (wide) {
-          put64(p, port->id);
-          put32(p + 8, port->creation);
+          store_be64(p, port->id);
+          store_be32(p + 8, port->creation);
         } else {
-          put32(p, static_cast<std::uint32_t>(port->id));
-          put32(p + 4, port->creation);
+          store_be32(p, static_cast<std::uint32_t>(port->id));
+          store_be32(p + 4, port->creation);
         }
         return;
       }
@@ -318,11 +455,11 @@ class Encoder {
         const auto* ref = static_cast<const detail::RefBox*>(box);
         std::uint8_t* p = w_.take(3);
         p[0] = kNewerReference;
-        put16(p + 1, ref->aux);
+        store_be16(p + 1, ref->aux);
         atom(Atom::from_index(ref->node));
         p = w_.take(4 + 4 * std::size_t{ref->aux});
-        put32(p, ref->creation);
-        for (std::size_t i = 0; i < ref->aux; ++i) put32(p + 4 + 4 * i, ref->words[i]);
+        store_be32(p, ref->creation);
+        for (std::size_t i = 0; i < ref->aux; ++i) store_be32(p + 4 + 4 * i, ref->words[i]);
         return;
       }
       case BoxKind::ExportFun: {
@@ -340,11 +477,11 @@ class Encoder {
         w_.take(1)[0] = kNewFun;
         const std::size_t size_at = w_.position();
         std::uint8_t* p = w_.take(4 + 1 + 16 + 4 + 4);
-        put32(p, 0);  // patched once the free variables are written
+        store_be32(p, 0);  // patched once the free variables are written
         p[4] = static_cast<std::uint8_t>(fun->arity);
         std::memcpy(p + 5, fun->uniq, 16);
-        put32(p + 21, fun->index);
-        put32(p + 25, fun->count);
+        store_be32(p + 21, fun->index);
+        store_be32(p + 25, fun->count);
         atom(Atom::from_index(fun->module));
         small_integer(fun->old_index.as_int());
         small_integer(fun->old_uniq.as_int());
@@ -361,12 +498,14 @@ class Encoder {
 
   Writer& w_;
   AtomCacheEncoder* atom_cache_;
+  AtomBytesCache& atom_bytes_;
   detail::SmallStack<Frame, 16> stack_;
 };
 
 template <class Writer>
 void encode_with(Writer& writer, const Term& term, AtomCacheEncoder* atom_cache) {
   Encoder<Writer>(writer, atom_cache).encode(term);
+  writer.finish();
 }
 
 void compress_into(const ByteBuffer& plain, ByteBuffer& out, int level) {
@@ -377,7 +516,7 @@ void compress_into(const ByteBuffer& plain, ByteBuffer& out, int level) {
   std::uint8_t* p = out.extend(6 + bound);
   p[0] = kVersion;
   p[1] = kCompressed;
-  put32(p + 2, static_cast<std::uint32_t>(body));
+  store_be32(p + 2, static_cast<std::uint32_t>(body));
   if (compress2(p + 6, &bound, plain.data() + 1, static_cast<uLong>(body), level) != Z_OK)
     throw std::runtime_error("zlib compression failed");
   if (6 + bound >= plain.size()) {  // no gain: send it plain, as OTP does
