@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <set>
-#include <thread>
 #include <vector>
 
 #include "spindle/atom.hpp"
@@ -109,29 +108,6 @@ TEST(Atom, TableLimitIsAClearErrorNotAnAbort) {
   EXPECT_THROW(set_atom_limit(max_atom_limit() + 1), std::invalid_argument);
   set_atom_limit(old_limit);
   EXPECT_NO_THROW((void)atom("spindle_limit_test_3"));
-}
-
-TEST(Atom, ConcurrentInterningAgreesOnEveryIndex) {
-  constexpr int kThreads = 4;
-  constexpr int kNames = 20000;  // forces the index to grow while readers probe it
-  std::vector<std::vector<Atom>> seen(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([t, &seen] {
-      for (int i = 0; i < kNames; ++i) {
-        const int n = (i * 7 + t * 13) % kNames;  // each thread in a different order
-        seen[t].push_back(atom("concurrent_" + std::to_string(n)));
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  for (int t = 0; t < kThreads; ++t) {
-    for (int i = 0; i < kNames; ++i) {
-      const int n = (i * 7 + t * 13) % kNames;
-      ASSERT_EQ(seen[t][i], atom("concurrent_" + std::to_string(n)));
-      ASSERT_EQ(seen[t][i].text(), "concurrent_" + std::to_string(n));
-    }
-  }
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <limits>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -213,22 +212,6 @@ TEST(Term, CopiesShareAndOutliveTheOriginal) {
   Term moved = std::move(copy);
   EXPECT_TRUE(copy.is_nil());  // NOLINT(bugprone-use-after-move): moved-from is []
   EXPECT_TRUE(moved.is_tuple(2));
-}
-
-TEST(Term, SharedAcrossThreads) {
-  const Term shared = tuple(binary(std::string(1000, 'x')), list(1, 2, 3));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([shared] {
-      for (int i = 0; i < 20000; ++i) {
-        Term local = shared;
-        Term element = local.as_tuple()[1];
-        ASSERT_EQ(element.as_list().length(), 3u);
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(shared.as_tuple()[0].as_binary().size(), 1000u);
 }
 
 TEST(Term, DeepAndLongTermsDoNotExhaustTheStack) {

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The main job: set up, build the release tools, round-trip a term through spindle-etf,
+# and measure the ETF codec against BEAM on this machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release
+
+etf=build/bin/spindle-etf
+term='{ok, [1, 2.5, "str", <<"bin">>, #{a => b}], '\''Quoted atom'\'', 123456789012345678901234567890}.'
+echo "== spindle-etf: text -> ETF -> text"
+echo "$term"
+echo "$term" | "$etf" encode | "$etf" decode
+echo "== spindle-etf: bytes from Erlang's term_to_binary, decoded"
+erl -noshell -eval 'io:put_chars(term_to_binary({self(), make_ref(), fun lists:sum/1, #{<<"k">> => [a|b]}, -(1 bsl 100)})), halt().' | "$etf" decode
+echo "== ETF codec throughput, Spindle vs BEAM (this machine, one run)"
+bench/compare_codec.sh "${SPINDLE_BENCH_SECONDS:-0.4}" 3

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds and runs every test: unit and Erlang interop tests in the release build, the
+# whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
+# concurrency tests under ThreadSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+
+run_preset() {
+  local preset=$1
+  shift
+  echo "=== $preset: configure and build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  echo "=== $preset: test"
+  ctest --preset "$preset" --timeout 900 --no-tests=error "$@"
+}
+
+run_preset release
+run_preset asan
+run_preset tsan -L concurrency
+echo "=== all tests passed"
