@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "box_alloc.hpp"
+#include "local_process.hpp"
 #include "small_stack.hpp"
 #include "spindle/term.hpp"
 #include "utf8.hpp"
@@ -103,6 +104,7 @@ void drop_all(const Term* terms, std::size_t n, Worklist& pending) {
 
 void free_one(Box* box, Worklist& pending) {
   if (box->flags & kBoxInRegion) return free_region(reinterpret_cast<Region*>(box->region_refs));
+  if (box->flags & kBoxLocalProcess) return free_local_process(static_cast<PidBox*>(box));
   switch (box->kind) {
     case BoxKind::Binary:
       drop(static_cast<BinaryBox*>(box)->owner, pending);

@@ -82,6 +82,9 @@ enum class BoxKind : std::uint8_t {
 /// Flag: the box lives inside a region (a block holding a whole decoded term) and its
 /// reference count is the region's.
 inline constexpr std::uint8_t kBoxInRegion = 1;
+/// Flag: a pid box that is the control block of a live (or once live) local process:
+/// sending to the pid reaches the process's mailbox directly.
+inline constexpr std::uint8_t kBoxLocalProcess = 2;
 
 /// The header of every boxed term.
 struct Box {

@@ -1,0 +1,49 @@
+#pragma once
+/// @file
+/// `Inbox`: a process for code outside the node (main(), tests, other threads) to receive
+/// messages with, like Erlang's shell process. It traps exits, so links deliver
+/// `{'EXIT', Pid, Reason}` messages to it instead of killing it.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "spindle/node.hpp"
+
+namespace spindle {
+
+class Inbox {
+ public:
+  explicit Inbox(Node& node);
+  /// Ends the inbox's process. The inbox must not outlive its node.
+  ~Inbox();
+  Inbox(const Inbox&) = delete;
+  Inbox& operator=(const Inbox&) = delete;
+
+  const Pid& pid() const noexcept { return pid_; }
+
+  /// The oldest message, waiting up to `timeout` for one.
+  std::optional<Term> receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// The oldest message `match` accepts, leaving the others (selective receive).
+  std::optional<Term> receive(const std::function<bool(const Term&)>& match,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// Messages waiting.
+  std::size_t size() const;
+
+  /// The inbox monitors `target` (a DOWN message comes here). Returns once the monitor
+  /// request is on its way, so it is ordered before anything the caller sends next.
+  Ref monitor(const Pid& target);
+  /// The inbox links to `target` (an EXIT message comes here when it exits). Returns
+  /// once the link request is on its way.
+  void link(const Pid& target);
+
+  struct State;
+
+ private:
+  Node& node_;
+  std::shared_ptr<State> state_;
+  Pid pid_;
+};
+
+}  // namespace spindle

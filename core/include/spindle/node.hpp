@@ -1,0 +1,121 @@
+#pragma once
+/// @file
+/// `Node`: a set of processes with one scheduler, one registry and one name. Several
+/// nodes may live in one OS process.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "spindle/process.hpp"
+#include "spindle/scheduler.hpp"
+#include "spindle/term.hpp"
+#include "spindle/timer_queue.hpp"
+
+namespace spindle {
+
+struct NodeOptions {
+  /// The node's name, e.g. "spin@127.0.0.1".
+  std::string name = "nonode@nohost";
+  /// Incarnation number carried in every pid and reference; 0 picks a random one.
+  std::uint32_t creation = 0;
+  /// Worker threads, message budget per run and so on.
+  SchedulerOptions scheduler = {};
+  /// The most processes alive at once; spawning beyond it throws `std::length_error`.
+  std::size_t max_processes = std::size_t{1} << 22;
+};
+
+/// A passive process made from a callable taking (Process& self, Term message).
+using MessageHandler = std::function<void(Process&, Term)>;
+
+class Node {
+ public:
+  explicit Node(NodeOptions options = {});
+  /// Stops every process (see `stop`) and frees everything.
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  Atom name() const noexcept;
+  std::uint32_t creation() const noexcept;
+
+  // ----- processes -----
+
+  /// Starts `process` and returns its pid. Passive processes wait for mail; active
+  /// ones start running at once.
+  Pid spawn(std::unique_ptr<Process> process);
+  /// `spawn(std::make_unique<P>(args...))`.
+  template <class P, class... Args>
+    requires std::is_base_of_v<Process, P>
+  Pid spawn(Args&&... args) {
+    return spawn(std::make_unique<P>(std::forward<Args>(args)...));
+  }
+  /// A passive process whose messages go to `handler`.
+  Pid spawn(MessageHandler handler);
+
+  /// Processes currently alive.
+  std::size_t process_count() const noexcept;
+  /// True while `pid` (a process of this node) is alive.
+  bool alive(const Pid& pid) const;
+
+  // ----- names -----
+
+  /// Registers `name` for `pid` (Erlang's register/2). False if the name is taken, the
+  /// process is gone or already has a name. The name is released when the process exits.
+  bool register_name(const Pid& pid, Atom name);
+  /// False if the name was not registered.
+  bool unregister(Atom name);
+  std::optional<Pid> whereis(Atom name) const;
+  std::vector<Atom> registered() const;
+
+  // ----- messages and signals from outside the node's processes -----
+
+  /// Sends `message` to `to`. False if `to` is known to be gone.
+  bool send(const Pid& to, Term message);
+  /// Sends to a registered name. False if the name is not registered.
+  bool send(Atom name, Term message);
+  /// Sends an exit signal to `target` as exit/2 would, from this node's system pid.
+  void exit(const Pid& target, Term reason);
+  /// Links two processes of this node (Pyrlang's link): `a` performs the link.
+  void link(const Pid& a, const Pid& b);
+  /// `origin` starts monitoring `target` (Pyrlang's monitor_process). Returns the
+  /// reference of the monitor, or nothing if `origin` is gone.
+  std::optional<Ref> monitor_process(const Pid& origin, const Pid& target);
+  /// Runs `action` inside process `pid`, on its worker, in order with its mail (for
+  /// acting on a process's own state from outside). False if the process is gone.
+  bool run_in(const Pid& pid, std::function<void(Process&)> action);
+
+  /// A new reference, unique on this node.
+  Ref make_ref();
+  /// The pid that signals from outside any process come from (like Erlang's init).
+  const Pid& system_pid() const noexcept;
+
+  // ----- time -----
+
+  /// Delivers `message` to `to` after `delay`; returns an id for `cancel_timer`.
+  std::uint64_t send_after(std::chrono::milliseconds delay, const Pid& to, Term message);
+  /// True if the timer had not fired yet.
+  bool cancel_timer(std::uint64_t timer);
+
+  // ----- lifetime -----
+
+  /// Kills every process (an untrappable kill, so each exits with reason `killed`,
+  /// after its current handler returns) and waits for them. Idempotent. Must not be
+  /// called from one of this node's processes.
+  void stop();
+
+  Scheduler& scheduler() noexcept;
+  TimerQueue& timers() noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spindle

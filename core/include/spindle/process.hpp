@@ -1,0 +1,122 @@
+#pragma once
+/// @file
+/// `Process`: an Erlang process in C++, after Pyrlang's `Process`.
+///
+/// A process has a pid, a mailbox, links and monitors, and runs on the node's
+/// scheduler, never on two workers at once. A *passive* process (the default) runs only
+/// when a message arrives: `handle_one_inbox_message` is called once per message. An
+/// *active* process has `process_loop()` called again and again, taking messages with
+/// `receive()`, until it returns false. Either way a handler must not block: it runs on
+/// a worker thread shared with other processes.
+///
+/// The link, monitor, timer and exit operations act on the calling process's own state:
+/// call them from its handlers (`init`, `handle_one_inbox_message`, `process_loop`,
+/// `handle_timeout`). From elsewhere, use the `Node` equivalents.
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "spindle/term.hpp"
+
+namespace spindle {
+
+class Node;
+namespace detail {
+struct ProcessControl;
+}
+
+enum class ProcessMode {
+  passive,  ///< runs when a message arrives (handle_one_inbox_message)
+  active,   ///< process_loop() runs until it returns false
+};
+
+/// Ends the calling process with `reason()` when thrown from a handler (Erlang's exit/1).
+class ProcessExit : public std::exception {
+ public:
+  explicit ProcessExit(Term reason);
+  const Term& reason() const noexcept { return reason_; }
+  const char* what() const noexcept override { return text_.c_str(); }
+
+ private:
+  Term reason_;
+  std::string text_;
+};
+
+class Process {
+ public:
+  explicit Process(ProcessMode mode = ProcessMode::passive) noexcept : mode_(mode) {}
+  virtual ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  /// This process's identifier (valid once spawned).
+  Pid pid() const noexcept;
+  /// The node the process runs on (Pyrlang's get_node()).
+  Node& node() const noexcept;
+  ProcessMode mode() const noexcept { return mode_; }
+
+  // ----- messages -----
+
+  /// Sends `message` to `to` (Erlang's `!`). False if `to` is known to be gone.
+  bool send(const Pid& to, Term message);
+  /// Sends to a name registered on this node. False if the name is not registered.
+  bool send(Atom name, Term message);
+  /// The next message, if one has arrived (for active processes; never blocks).
+  std::optional<Term> receive();
+
+  // ----- links, monitors, exits -----
+
+  /// Ends this process with `reason` (Erlang's exit/1). Throws ProcessExit.
+  [[noreturn]] void exit(Term reason);
+  /// Sends an exit signal to `target` (Erlang's exit/2): `kill` kills it untrappably.
+  void exit(const Pid& target, Term reason);
+  /// Links this process and `other`; if `other` is already gone this process gets an
+  /// exit signal with reason `noproc`.
+  void link(const Pid& other);
+  void unlink(const Pid& other);
+  /// Monitors `target`: a `{'DOWN', Ref, process, Target, Reason}` message comes when it
+  /// exits (at once, with `noproc`, if it is already gone).
+  Ref monitor(const Pid& target);
+  /// Removes a monitor; true if it was active.
+  bool demonitor(const Ref& ref);
+  /// Exit signals become `{'EXIT', From, Reason}` messages (except an untrappable kill).
+  void trap_exit(bool on) noexcept;
+  bool trapping_exits() const noexcept;
+
+  /// Spawns a process on this node linked to this one (atomically: if either exits
+  /// first, the other is told).
+  Pid spawn_link(std::unique_ptr<Process> child);
+
+  // ----- time -----
+
+  /// Delivers `message` to `to` after `delay`. Returns an id for `cancel_timer`.
+  std::uint64_t send_after(std::chrono::milliseconds delay, const Pid& to, Term message);
+  bool cancel_timer(std::uint64_t timer);
+  /// After `timeout` with no message handled, `handle_timeout()` runs (each handled
+  /// message restarts the wait). A negative timeout turns it off.
+  void set_receive_timeout(std::chrono::milliseconds timeout);
+
+ protected:
+  /// Runs once, on a worker, before anything else (like gen_server's init).
+  virtual void init() {}
+  /// A passive process handles one message (Pyrlang's handle_one_inbox_message).
+  virtual void handle_one_inbox_message(Term message);
+  /// An active process's body; called until it returns false, then the process exits
+  /// with reason `normal`. Return true to be called again (after others had a turn).
+  virtual bool process_loop();
+  /// The receive timeout set with `set_receive_timeout` elapsed.
+  virtual void handle_timeout() {}
+  /// Runs once when the process exits, before links and monitors are told.
+  virtual void terminate(const Term& reason);
+
+ private:
+  friend struct detail::ProcessControl;
+  friend class Node;
+  detail::ProcessControl* control_ = nullptr;
+  ProcessMode mode_;
+};
+
+}  // namespace spindle

@@ -1,0 +1,100 @@
+#include "spindle/inbox.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <stdexcept>
+#include <mutex>
+
+namespace spindle {
+
+struct Inbox::State {
+  mutable std::mutex mutex;
+  std::condition_variable arrived;
+  std::deque<Term> messages;
+};
+
+namespace {
+
+class InboxProcess final : public Process {
+ public:
+  explicit InboxProcess(std::shared_ptr<Inbox::State> state) : state_(std::move(state)) {}
+
+ protected:
+  void init() override { trap_exit(true); }
+  void handle_one_inbox_message(Term message) override {
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->messages.push_back(std::move(message));
+    }
+    state_->arrived.notify_all();
+  }
+
+ private:
+  std::shared_ptr<Inbox::State> state_;
+};
+
+}  // namespace
+
+Inbox::Inbox(Node& node)
+    : node_(node), state_(std::make_shared<State>()), pid_(node.spawn<InboxProcess>(state_)) {}
+
+Inbox::~Inbox() {
+  node_.run_in(pid_, [](Process& self) { self.exit(atoms::normal); });
+}
+
+std::optional<Term> Inbox::receive(std::chrono::milliseconds timeout) {
+  return receive([](const Term&) { return true; }, timeout);
+}
+
+std::optional<Term> Inbox::receive(const std::function<bool(const Term&)>& match, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(state_->mutex);
+  std::size_t checked = 0;
+  for (;;) {
+    for (; checked < state_->messages.size(); ++checked) {
+      if (match(state_->messages[checked])) {
+        Term found = std::move(state_->messages[checked]);
+        state_->messages.erase(state_->messages.begin() + static_cast<std::ptrdiff_t>(checked));
+        return found;
+      }
+    }
+    if (state_->arrived.wait_until(lock, deadline) == std::cv_status::timeout && checked == state_->messages.size())
+      return std::nullopt;
+  }
+}
+
+std::size_t Inbox::size() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->messages.size();
+}
+
+namespace {
+// Runs `action` in the inbox's process and waits for it, so that the request it makes is
+// on its way before anything the caller sends afterwards.
+template <class Result>
+Result run_and_wait(Node& node, const Pid& pid, std::function<Result(Process&)> action) {
+  std::promise<Result> result;
+  std::future<Result> done = result.get_future();
+  const bool queued = node.run_in(pid, [&result, &action](Process& self) {
+    if constexpr (std::is_void_v<Result>) {
+      action(self);
+      result.set_value();
+    } else {
+      result.set_value(action(self));
+    }
+  });
+  if (!queued) throw std::logic_error("the inbox's process is gone");
+  return done.get();
+}
+}  // namespace
+
+Ref Inbox::monitor(const Pid& target) {
+  return run_and_wait<Ref>(node_, pid_, [target](Process& self) { return self.monitor(target); });
+}
+
+void Inbox::link(const Pid& target) {
+  run_and_wait<void>(node_, pid_, [target](Process& self) { self.link(target); });
+}
+
+}  // namespace spindle

@@ -1,0 +1,287 @@
+#include <random>
+#include <stdexcept>
+
+#include "node_impl.hpp"
+
+namespace spindle {
+namespace detail {
+
+namespace {
+// Pid numbers: 15 bits of id and 13 of serial, what a peer without DFLAG_V4_NC accepts.
+constexpr std::uint32_t kPidNumberMask = (1u << 28) - 1;
+
+std::uint32_t pid_number(const Pid& pid) noexcept {
+  if (pid.id() > 0x7FFF || pid.serial() > 0x1FFF) return 0;  // not one of ours
+  return (pid.serial() << 15) | pid.id();
+}
+}  // namespace
+
+bool ProcessTable::insert(ProcessControl& control) {
+  Shard& s = shard(control.key());
+  std::unique_lock lock(s.mutex);
+  return s.processes.emplace(control.key(), &control).second;
+}
+
+void ProcessTable::erase(ProcessControl& control) {
+  {
+    Shard& s = shard(control.key());
+    std::unique_lock lock(s.mutex);
+    auto it = s.processes.find(control.key());
+    if (it == s.processes.end() || it->second != &control) return;
+    s.processes.erase(it);
+  }
+  control.release();  // the table's reference
+}
+
+Pid ProcessTable::find(std::uint32_t key) const {
+  const Shard& s = shard(key);
+  std::shared_lock lock(s.mutex);
+  auto it = s.processes.find(key);
+  return it == s.processes.end() ? Pid() : it->second->pid();
+}
+
+std::vector<Pid> ProcessTable::all() const {
+  std::vector<Pid> pids;
+  for (const Shard& s : shards_) {
+    std::shared_lock lock(s.mutex);
+    for (const auto& [key, control] : s.processes) pids.push_back(control->pid());
+  }
+  return pids;
+}
+
+}  // namespace detail
+
+using detail::Envelope;
+using detail::ProcessControl;
+using Kind = Envelope::Kind;
+
+// ----- Node::Impl -----
+
+namespace {
+std::uint32_t random_nonzero() {
+  std::random_device device;
+  std::uint32_t value = 0;
+  while (value == 0) value = device();
+  return value;
+}
+}  // namespace
+
+Node::Impl::Impl(Node& owner, NodeOptions options)
+    : public_node(owner),
+      name(options.name),
+      creation(options.creation != 0 ? options.creation : random_nonzero()),
+      max_processes(options.max_processes),
+      scheduler(options.scheduler),
+      system_pid(name, 0, 0, creation),
+      ref_salt(random_nonzero()) {}
+
+Node::Impl::Target Node::Impl::resolve(const Pid& pid) const {
+  if (ProcessControl* control = detail::control_of(pid.term())) return {control, Pid()};
+  if (!pid || pid.node() != name || pid.creation() != creation) return {};
+  const std::uint32_t number = detail::pid_number(pid);
+  if (number == 0) return {};
+  Pid found = table.find(number);
+  ProcessControl* control = detail::control_of(found.term());
+  return {control, std::move(found)};
+}
+
+bool Node::Impl::deliver(const Pid& to, Envelope* e) {
+  const Target target = resolve(to);
+  // A closed mailbox may belong to a node already destroyed: do not touch its scheduler.
+  if (target.control != nullptr && !target.control->mailbox().closed() &&
+      target.control->node.scheduler.deliver(*target.control, e))
+    return true;
+  detail::destroy(e);
+  return false;
+}
+
+void Node::Impl::request(const Pid& requester, const Pid& target, Kind kind, const Ref& ref) {
+  const Target t = resolve(target);
+  if (t.control != nullptr && !t.control->mailbox().closed()) {
+    auto* e = new Envelope(kind, Term(), requester, ref);
+    if (t.control->node.scheduler.deliver(*t.control, e)) return;
+    detail::destroy(e);
+  }
+  // The target is gone (noproc) or on a node we cannot reach (noconnection): answer
+  // for it, as Erlang does.
+  const bool ours = t.control != nullptr || (target && target.node() == name && target.creation() == creation);
+  const Term reason = ours ? Term(atoms::noproc) : Term(atoms::noconnection);
+  if (kind == Kind::Link) {
+    deliver(requester, new Envelope(Kind::LinkExit, reason, target));
+  } else if (kind == Kind::Monitor) {
+    deliver(requester, new Envelope(Kind::Down, tuple(atoms::DOWN, ref, atoms::process, target, reason), Term(), ref));
+  }
+}
+
+bool Node::Impl::send(const Pid& to, Term message) { return deliver(to, detail::message_envelope(std::move(message))); }
+
+bool Node::Impl::send(Atom registered, Term message) {
+  std::shared_lock lock(names_mutex);
+  auto it = names.find(registered);
+  if (it == names.end()) return false;
+  auto* e = detail::message_envelope(std::move(message));
+  if (scheduler.deliver(*it->second, e)) return true;
+  detail::destroy(e);
+  return false;
+}
+
+Pid Node::Impl::spawn(std::unique_ptr<Process> process, const Pid* link_to) {
+  if (process == nullptr) throw std::invalid_argument("spawn: no process");
+  {
+    std::lock_guard lock(lifetime_mutex);
+    if (stopping) throw std::logic_error("spawn: the node is stopping");
+    if (live.load(std::memory_order_relaxed) >= max_processes)
+      throw std::length_error("system_limit: " + std::to_string(max_processes) + " processes are alive");
+    live.fetch_add(1, std::memory_order_relaxed);
+  }
+  auto* control = new ProcessControl(*this, std::move(process), name, 0, creation);
+  for (;;) {
+    // After 2^28 spawns numbers wrap; skip any still in use.
+    const std::uint32_t number = next_number.fetch_add(1, std::memory_order_relaxed) & detail::kPidNumberMask;
+    if (number == 0) continue;  // the system pid's
+    control->id = number & 0x7FFF;
+    control->serial = number >> 15;
+    if (table.insert(*control)) break;
+  }
+  Pid pid = control->pid();
+  if (link_to != nullptr) control->preset_link(*link_to);
+  scheduler.wake(*control);  // runs init() now; passive processes then wait for mail
+  return pid;
+}
+
+void Node::Impl::forget(ProcessControl& control) noexcept {
+  {
+    std::unique_lock lock(names_mutex);
+    if (control.has_name) {
+      names.erase(control.name);
+      control.has_name = false;
+    }
+  }
+  table.erase(control);
+  if (live.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::lock_guard lock(lifetime_mutex);
+    all_exited.notify_all();
+  }
+}
+
+Ref Node::Impl::make_ref() {
+  const std::uint64_t n = next_ref.fetch_add(1, std::memory_order_relaxed);
+  const std::uint32_t words[] = {static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n >> 32), ref_salt};
+  return Ref(name, creation, words);
+}
+
+// ----- Node -----
+
+Node::Node(NodeOptions options) : impl_(std::make_unique<Impl>(*this, std::move(options))) {}
+
+Node::~Node() { stop(); }
+
+Atom Node::name() const noexcept { return impl_->name; }
+std::uint32_t Node::creation() const noexcept { return impl_->creation; }
+
+Pid Node::spawn(std::unique_ptr<Process> process) { return impl_->spawn(std::move(process), nullptr); }
+
+namespace {
+class HandlerProcess final : public Process {
+ public:
+  explicit HandlerProcess(MessageHandler handler) : handler_(std::move(handler)) {}
+
+ protected:
+  void handle_one_inbox_message(Term message) override { handler_(*this, std::move(message)); }
+
+ private:
+  MessageHandler handler_;
+};
+}  // namespace
+
+Pid Node::spawn(MessageHandler handler) { return spawn(std::make_unique<HandlerProcess>(std::move(handler))); }
+
+std::size_t Node::process_count() const noexcept { return impl_->live.load(std::memory_order_acquire); }
+
+bool Node::alive(const Pid& pid) const {
+  const Impl::Target t = impl_->resolve(pid);
+  return t.control != nullptr && !t.control->mailbox().closed();
+}
+
+bool Node::register_name(const Pid& pid, Atom registered) {
+  const Impl::Target t = impl_->resolve(pid);
+  if (t.control == nullptr || &t.control->node != impl_.get()) return false;
+  std::unique_lock lock(impl_->names_mutex);
+  // A process that has exited closed its mailbox before releasing its name (under this
+  // lock), so a closed mailbox here means it is gone.
+  if (impl_->names.contains(registered) || t.control->has_name || t.control->mailbox().closed()) return false;
+  impl_->names.emplace(registered, t.control);
+  t.control->has_name = true;
+  t.control->name = registered;
+  return true;
+}
+
+bool Node::unregister(Atom registered) {
+  std::unique_lock lock(impl_->names_mutex);
+  auto it = impl_->names.find(registered);
+  if (it == impl_->names.end()) return false;
+  it->second->has_name = false;
+  impl_->names.erase(it);
+  return true;
+}
+
+std::optional<Pid> Node::whereis(Atom registered) const {
+  std::shared_lock lock(impl_->names_mutex);
+  auto it = impl_->names.find(registered);
+  if (it == impl_->names.end()) return std::nullopt;
+  return it->second->pid();
+}
+
+std::vector<Atom> Node::registered() const {
+  std::shared_lock lock(impl_->names_mutex);
+  std::vector<Atom> out;
+  for (const auto& [name, control] : impl_->names) out.push_back(name);
+  return out;
+}
+
+bool Node::send(const Pid& to, Term message) { return impl_->send(to, std::move(message)); }
+bool Node::send(Atom name, Term message) { return impl_->send(name, std::move(message)); }
+
+void Node::exit(const Pid& target, Term reason) {
+  impl_->deliver(target, new Envelope(Kind::Exit, std::move(reason), impl_->system_pid));
+}
+
+bool Node::run_in(const Pid& pid, std::function<void(Process&)> action) {
+  return impl_->deliver(pid, new detail::RunEnvelope(std::move(action)));
+}
+
+void Node::link(const Pid& a, const Pid& b) {
+  run_in(a, [b](Process& self) { self.link(b); });
+}
+
+std::optional<Ref> Node::monitor_process(const Pid& origin, const Pid& target) {
+  Ref ref = impl_->make_ref();
+  if (!run_in(origin, [target, ref](Process& self) { self.control_->monitor_with(target, ref); })) return std::nullopt;
+  return ref;
+}
+
+Ref Node::make_ref() { return impl_->make_ref(); }
+const Pid& Node::system_pid() const noexcept { return impl_->system_pid; }
+
+std::uint64_t Node::send_after(std::chrono::milliseconds delay, const Pid& to, Term message) {
+  return impl_->timers.add(delay, [impl = impl_.get(), to, message] { impl->send(to, message); });
+}
+
+bool Node::cancel_timer(std::uint64_t timer) { return impl_->timers.cancel(timer); }
+
+void Node::stop() {
+  if (Scheduler::current() == &impl_->scheduler)
+    throw std::logic_error("Node::stop() was called from one of the node's own processes");
+  {
+    std::lock_guard lock(impl_->lifetime_mutex);
+    impl_->stopping = true;
+  }
+  for (const Pid& pid : impl_->table.all()) exit(pid, atoms::kill);
+  std::unique_lock lock(impl_->lifetime_mutex);
+  impl_->all_exited.wait(lock, [this] { return impl_->live.load(std::memory_order_acquire) == 0; });
+}
+
+Scheduler& Node::scheduler() noexcept { return impl_->scheduler; }
+TimerQueue& Node::timers() noexcept { return impl_->timers; }
+
+}  // namespace spindle

@@ -1,0 +1,90 @@
+#pragma once
+// Node internals shared by node.cpp and process_control.cpp.
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "envelope.hpp"
+#include "process_control.hpp"
+#include "spindle/node.hpp"
+
+namespace spindle::detail {
+
+/// Live processes by pid number, for resolving pids that carry no control block (built
+/// from fields or decoded from the wire). Sharded so spawns and exits on different
+/// workers rarely meet. The table holds a reference to each control block.
+class ProcessTable {
+ public:
+  bool insert(ProcessControl& control);
+  void erase(ProcessControl& control);
+  /// The live process with this number, as a pid holding a reference; empty if none.
+  Pid find(std::uint32_t key) const;
+  /// Every live process's pid.
+  std::vector<Pid> all() const;
+
+ private:
+  struct alignas(64) Shard {
+    mutable std::shared_mutex mutex;
+    std::unordered_map<std::uint32_t, ProcessControl*> processes;
+  };
+  Shard& shard(std::uint32_t key) const noexcept { return shards_[key % kShards]; }
+  static constexpr std::size_t kShards = 64;
+  mutable std::array<Shard, kShards> shards_;
+};
+
+}  // namespace spindle::detail
+
+namespace spindle {
+
+struct Node::Impl {
+  Impl(Node& owner, NodeOptions options);
+
+  /// Where a pid points: a local control block (with a reference holding it while we
+  /// use it when it came from the table), or nothing for remote or unknown pids.
+  struct Target {
+    detail::ProcessControl* control = nullptr;
+    Pid hold;
+  };
+  Target resolve(const Pid& pid) const;
+
+  /// Delivers an envelope to `to`; false (and the envelope freed) if `to` is gone.
+  bool deliver(const Pid& to, detail::Envelope* e);
+  /// Delivers a link or monitor request; when the target is gone, `requester` gets the
+  /// answer Erlang gives (an exit signal or a DOWN message, reason noproc).
+  void request(const Pid& requester, const Pid& target, detail::Envelope::Kind kind, const Ref& ref);
+  bool send(const Pid& to, Term message);
+  bool send(Atom name, Term message);
+
+  Pid spawn(std::unique_ptr<Process> process, const Pid* link_to);
+  /// The exit bookkeeping of the node: name, table, count.
+  void forget(detail::ProcessControl& control) noexcept;
+  Ref make_ref();
+
+  Node& public_node;
+  Atom name;
+  std::uint32_t creation;
+  std::size_t max_processes;
+  Scheduler scheduler;
+  TimerQueue timers;  // after the scheduler, so it stops first: no action runs without one
+  Pid system_pid;
+
+  detail::ProcessTable table;
+  std::atomic<std::uint32_t> next_number{1};
+  std::atomic<std::uint64_t> next_ref{1};
+  std::uint32_t ref_salt;
+
+  mutable std::shared_mutex names_mutex;
+  std::unordered_map<Atom, detail::ProcessControl*> names;
+
+  std::atomic<std::size_t> live{0};
+  std::mutex lifetime_mutex;
+  std::condition_variable all_exited;
+  bool stopping = false;
+};
+
+}  // namespace spindle

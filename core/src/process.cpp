@@ -1,0 +1,54 @@
+// Process: the user-facing side, forwarding to the control block and the node.
+
+#include "spindle/process.hpp"
+
+#include "node_impl.hpp"
+
+namespace spindle {
+
+using detail::Envelope;
+
+ProcessExit::ProcessExit(Term reason) : reason_(std::move(reason)), text_("process exit: " + reason_.to_string()) {}
+
+Process::~Process() = default;
+
+Pid Process::pid() const noexcept { return control_->pid(); }
+Node& Process::node() const noexcept { return control_->node.public_node; }
+
+bool Process::send(const Pid& to, Term message) { return control_->node.send(to, std::move(message)); }
+bool Process::send(Atom name, Term message) { return control_->node.send(name, std::move(message)); }
+std::optional<Term> Process::receive() { return control_->receive(); }
+
+void Process::exit(Term reason) { throw ProcessExit(std::move(reason)); }
+
+void Process::exit(const Pid& target, Term reason) {
+  control_->node.deliver(target, new Envelope(Envelope::Kind::Exit, std::move(reason), pid()));
+}
+
+void Process::link(const Pid& other) { control_->link(other); }
+void Process::unlink(const Pid& other) { control_->unlink(other); }
+Ref Process::monitor(const Pid& target) { return control_->monitor(target); }
+bool Process::demonitor(const Ref& ref) { return control_->demonitor(ref); }
+void Process::trap_exit(bool on) noexcept { control_->trap_exit = on; }
+bool Process::trapping_exits() const noexcept { return control_->trap_exit; }
+
+Pid Process::spawn_link(std::unique_ptr<Process> child) {
+  const Pid self = pid();
+  Pid child_pid = control_->node.spawn(std::move(child), &self);
+  control_->preset_link(child_pid);  // if the child is already gone, its exit signal is on its way
+  return child_pid;
+}
+
+std::uint64_t Process::send_after(std::chrono::milliseconds delay, const Pid& to, Term message) {
+  return node().send_after(delay, to, std::move(message));
+}
+
+bool Process::cancel_timer(std::uint64_t timer) { return node().cancel_timer(timer); }
+
+void Process::set_receive_timeout(std::chrono::milliseconds timeout) { control_->set_receive_timeout(timeout); }
+
+void Process::handle_one_inbox_message(Term) {}
+bool Process::process_loop() { return false; }
+void Process::terminate(const Term&) {}
+
+}  // namespace spindle

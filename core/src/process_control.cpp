@@ -1,0 +1,335 @@
+// Running a process and Erlang's signal semantics. Everything here runs on the
+// process's worker, inside `run`, except the reference counting.
+
+#include "process_control.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <typeinfo>
+
+#include "node_impl.hpp"
+
+namespace spindle::detail {
+namespace {
+
+using Kind = Envelope::Kind;
+
+// The exit reason of a process whose handler let `e` escape: names the exception.
+Term crash_reason(const std::exception& e) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);
+  const std::string type = status == 0 && demangled != nullptr ? demangled : typeid(e).name();
+  std::free(demangled);
+  return tuple(atom("exception"), binary(type), binary(e.what()));
+}
+
+Term down_message(const Term& ref, const Pid& who, Term reason) {
+  return tuple(atoms::DOWN, ref, atoms::process, who, std::move(reason));
+}
+
+}  // namespace
+
+ProcessControl::ProcessControl(Node::Impl& owner, std::unique_ptr<Process> user, Atom node_name, std::uint32_t number,
+                               std::uint32_t creation_number)
+    : node(owner), process(std::move(user)) {
+  kind = BoxKind::Pid;
+  flags = kBoxLocalProcess;
+  aux = 0;
+  count = 0;
+  refs = 1;  // the node's process table
+  PidBox::node = node_name.index();
+  id = number & 0x7FFF;
+  serial = (number >> 15) & 0x1FFF;
+  creation = creation_number;
+  process->control_ = this;
+}
+
+ProcessControl::~ProcessControl() {
+  while (!queue.empty()) destroy(static_cast<Envelope*>(queue.pop_front()));
+}
+
+void free_local_process(PidBox* box) noexcept { delete static_cast<ProcessControl*>(box); }
+
+void destroy(Envelope* e) noexcept {
+  if (e->kind == Kind::Run) {
+    delete static_cast<RunEnvelope*>(e);
+  } else {
+    delete e;
+  }
+}
+
+void ProcessControl::retain() noexcept { std::atomic_ref(refs).fetch_add(1, std::memory_order_relaxed); }
+
+void ProcessControl::release() noexcept { Term::adopt(static_cast<PidBox*>(this)); }  // the temporary drops it
+
+ProcessControl::Relations& ProcessControl::relations() {
+  if (!relations_) relations_ = std::make_unique<Relations>();
+  return *relations_;
+}
+
+template <class Body>
+bool ProcessControl::guarded(Body&& body) noexcept {
+  try {
+    body();
+  } catch (const ProcessExit& e) {
+    exit_with(e.reason());
+  } catch (const std::exception& e) {
+    exit_with(crash_reason(e));
+  } catch (...) {
+    exit_with(tuple(atom("exception"), binary("unknown"), binary("")));
+  }
+  return !exited();
+}
+
+// ----- running -----
+
+Actor::RunResult ProcessControl::run(std::size_t budget) noexcept {
+  RunResult result = RunResult::Done;
+  if (!exited()) {
+    if (!started) {
+      started = true;
+      guarded([this] { process->init(); });
+    }
+    if (!exited()) result = process->mode() == ProcessMode::passive ? run_passive(budget) : run_active();
+  }
+  if (!exited()) return result;
+  finished_.reset();  // no user code is running now
+  return RunResult::Done;
+}
+
+Actor::RunResult ProcessControl::run_passive(std::size_t budget) noexcept {
+  for (std::size_t handled = 0; handled < budget; ++handled) {
+    if (queue.empty()) {
+      queue.append(mailbox().take_all());
+      if (queue.empty()) return RunResult::Idle;
+    }
+    auto* e = static_cast<Envelope*>(queue.pop_front());
+    std::optional<Term> message;
+    switch (e->kind) {
+      case Kind::Message:
+        message = std::move(e->payload);
+        break;
+      case Kind::Down:
+        if (relations_) relations_->monitors.erase(Ref(e->ref));
+        message = std::move(e->payload);
+        break;
+      case Kind::Timeout:
+        if (e->ref == Term(timeout_generation_)) {
+          timeout_ms_ = -1;  // fires once
+          guarded([this] { process->handle_timeout(); });
+        }
+        break;
+      case Kind::Run:
+        guarded([this, e] { static_cast<RunEnvelope*>(e)->action(*process); });
+        break;
+      default:
+        message = handle_signal(*e);
+        break;
+    }
+    destroy(e);
+    if (exited()) return RunResult::Done;
+    if (message) handle_message(std::move(*message));
+    if (exited()) return RunResult::Done;
+  }
+  return RunResult::Yield;
+}
+
+void ProcessControl::handle_message(Term message) noexcept {
+  if (timeout_ms_ >= 0) restart_receive_timeout();
+  guarded([this, &message] { process->handle_one_inbox_message(std::move(message)); });
+}
+
+void ProcessControl::absorb_signals() noexcept {
+  MailboxNode* prev = nullptr;
+  for (MailboxNode* n = queue.front(); n != nullptr;) {
+    auto* e = static_cast<Envelope*>(n);
+    MailboxNode* next = n->next;
+    if (e->kind == Kind::Message || e->kind == Kind::Down) {
+      prev = n;
+      n = next;
+      continue;
+    }
+    queue.erase_after(prev, n);
+    if (e->kind == Kind::Timeout) {
+      if (e->ref == Term(timeout_generation_)) {
+        timeout_ms_ = -1;
+        guarded([this] { process->handle_timeout(); });
+      }
+    } else if (e->kind == Kind::Run) {
+      guarded([this, e] { static_cast<RunEnvelope*>(e)->action(*process); });
+    } else if (std::optional<Term> converted = handle_signal(*e)) {
+      // A trapped exit: a message in the signal's place.
+      *e = Envelope(Kind::Message, std::move(*converted));
+      queue.insert_after(prev, e);
+      prev = e;
+      n = next;
+      continue;
+    }
+    destroy(e);
+    if (exited()) return;
+    n = next;
+  }
+}
+
+std::optional<Term> ProcessControl::receive() {
+  if (queue.empty()) {
+    queue.append(mailbox().take_all());
+    absorb_signals();
+    // An exit signal ended the process: unwind out of process_loop.
+    if (exited()) throw ProcessExit(atoms::killed);
+  }
+  if (queue.empty()) return std::nullopt;
+  auto* e = static_cast<Envelope*>(queue.pop_front());
+  if (e->kind == Kind::Down && relations_) relations_->monitors.erase(Ref(e->ref));
+  Term message = std::move(e->payload);
+  destroy(e);
+  if (timeout_ms_ >= 0) restart_receive_timeout();
+  return message;
+}
+
+Actor::RunResult ProcessControl::run_active() noexcept {
+  queue.append(mailbox().take_all());
+  absorb_signals();
+  if (exited()) return RunResult::Done;
+  bool again = false;
+  if (!guarded([this, &again] { again = process->process_loop(); })) return RunResult::Done;
+  if (!again) {
+    exit_with(atoms::normal);
+    return RunResult::Done;
+  }
+  return RunResult::Yield;
+}
+
+// ----- signals (Erlang reference manual, "Receiving Exit Signals") -----
+
+std::optional<Term> ProcessControl::handle_signal(Envelope& e) noexcept {
+  switch (e.kind) {
+    case Kind::Link:
+      if (e.from.is_pid()) relations().links.insert(Pid(e.from));
+      return std::nullopt;
+    case Kind::Unlink:
+      if (relations_ && e.from.is_pid()) relations_->links.erase(Pid(e.from));
+      return std::nullopt;
+    case Kind::LinkExit: {
+      // Dropped unless the link is still active; `kill` over a link is not `killed`.
+      if (!relations_ || !e.from.is_pid() || relations_->links.erase(Pid(e.from)) == 0) return std::nullopt;
+      if (trap_exit) return tuple(atoms::EXIT, e.from, e.payload);
+      if (!e.payload.is_atom(atoms::normal)) exit_with(e.payload);
+      return std::nullopt;
+    }
+    case Kind::Exit: {
+      // exit/2: `kill` is untrappable and becomes `killed`.
+      if (e.payload.is_atom(atoms::kill)) {
+        exit_with(atoms::killed);
+        return std::nullopt;
+      }
+      if (trap_exit) return tuple(atoms::EXIT, e.from, e.payload);
+      if (!e.payload.is_atom(atoms::normal)) {
+        exit_with(e.payload);
+      } else if (e.from == Term(pid())) {
+        exit_with(atoms::normal);  // exit(self(), normal) ends the caller
+      }
+      return std::nullopt;
+    }
+    case Kind::Monitor:
+      if (e.from.is_pid() && e.ref.is_ref()) relations().monitored_by.emplace(Ref(e.ref), Pid(e.from));
+      return std::nullopt;
+    case Kind::Demonitor:
+      if (relations_ && e.ref.is_ref()) relations_->monitored_by.erase(Ref(e.ref));
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+// A request this process will never handle, because it exited: answer it as Erlang
+// answers requests to a process that does not exist.
+void ProcessControl::answer_as_dead(Envelope& e) noexcept {
+  if (!e.from.is_pid()) return;
+  if (e.kind == Kind::Link) {
+    node.deliver(Pid(e.from), new Envelope(Kind::LinkExit, atoms::noproc, pid()));
+  } else if (e.kind == Kind::Monitor) {
+    node.deliver(Pid(e.from), new Envelope(Kind::Down, down_message(e.ref, pid(), atoms::noproc), Term(), e.ref));
+  }
+}
+
+void ProcessControl::exit_with(Term reason) noexcept {
+  if (exited()) return;
+  try {
+    process->terminate(reason);
+  } catch (...) {
+    // The process is ending anyway; its terminate hook cannot stop that.
+  }
+  std::unique_ptr<Process> user = std::move(process);  // from here on, exited()
+  if (timeout_timer_ != 0) node.timers.cancel(std::exchange(timeout_timer_, 0));
+
+  NodeList unhandled = std::exchange(queue, NodeList());
+  unhandled.append(mailbox().close());
+  while (!unhandled.empty()) {
+    auto* e = static_cast<Envelope*>(unhandled.pop_front());
+    answer_as_dead(*e);
+    destroy(e);
+  }
+
+  const Pid self = pid();
+  if (std::unique_ptr<Relations> r = std::move(relations_)) {
+    for (const Pid& linked : r->links) node.deliver(linked, new Envelope(Kind::LinkExit, reason, self));
+    for (const auto& [ref, watcher] : r->monitored_by)
+      node.deliver(watcher, new Envelope(Kind::Down, down_message(ref, self, reason), Term(), ref));
+    for (const auto& [ref, target] : r->monitors) node.deliver(target, new Envelope(Kind::Demonitor, Term(), self, ref));
+  }
+  node.forget(*this);
+  finished_ = std::move(user);  // destroyed by `run` once no user code is on the stack
+}
+
+// ----- the process's own operations -----
+
+void ProcessControl::link(const Pid& other) {
+  const Pid self = pid();
+  if (other == self || !relations().links.insert(other).second) return;
+  node.request(self, other, Kind::Link, Ref());
+}
+
+void ProcessControl::unlink(const Pid& other) {
+  if (!relations_ || relations_->links.erase(other) == 0) return;
+  node.deliver(other, new Envelope(Kind::Unlink, Term(), pid()));
+}
+
+Ref ProcessControl::monitor(const Pid& target) {
+  Ref ref = node.make_ref();
+  monitor_with(target, ref);
+  return ref;
+}
+
+void ProcessControl::monitor_with(const Pid& target, const Ref& ref) {
+  relations().monitors.emplace(ref, target);
+  node.request(pid(), target, Kind::Monitor, ref);
+}
+
+bool ProcessControl::demonitor(const Ref& ref) {
+  if (!relations_) return false;
+  auto it = relations_->monitors.find(ref);
+  if (it == relations_->monitors.end()) return false;
+  const Pid target = it->second;
+  relations_->monitors.erase(it);
+  node.deliver(target, new Envelope(Kind::Demonitor, Term(), pid(), ref));
+  return true;
+}
+
+void ProcessControl::set_receive_timeout(std::chrono::milliseconds timeout) {
+  timeout_ms_ = timeout.count() < 0 ? -1 : timeout.count();
+  restart_receive_timeout();
+}
+
+void ProcessControl::restart_receive_timeout() {
+  ++timeout_generation_;
+  if (timeout_timer_ != 0) node.timers.cancel(std::exchange(timeout_timer_, 0));
+  if (timeout_ms_ < 0) return;
+  timeout_timer_ = node.timers.add(std::chrono::milliseconds(timeout_ms_),
+                                   [owner = &node, self = pid(), generation = timeout_generation_] {
+                                     owner->deliver(self, new Envelope(Kind::Timeout, Term(), Term(), Term(generation)));
+                                   });
+}
+
+}  // namespace spindle::detail

@@ -1,0 +1,104 @@
+#pragma once
+// The runtime side of a local process.
+//
+// A ProcessControl is at once the process's pid box (every Pid term of the process
+// points at it, so sending needs no lookup), its actor (mailbox and run state for the
+// scheduler) and its Erlang state (links, monitors, trap_exit, receive timeout). Its
+// reference count is the box's: pid terms anywhere, the node's process table while the
+// process lives, and the scheduler while it is scheduled. The user's Process object is
+// destroyed when the process exits; the control block lives on, closed, until the last
+// pid referring to it is gone, so a late send to it simply fails.
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "envelope.hpp"
+#include "local_process.hpp"
+#include "spindle/actor.hpp"
+#include "spindle/node.hpp"
+#include "spindle/process.hpp"
+#include "spindle/term.hpp"
+
+namespace spindle::detail {
+
+struct ProcessControl final : PidBox, Actor {
+  ProcessControl(Node::Impl& owner, std::unique_ptr<Process> user, Atom node_name, std::uint32_t number,
+                 std::uint32_t creation_number);
+  ~ProcessControl() override;
+
+  /// A new reference to this process's pid.
+  Pid pid() noexcept { return Pid(Term::share(static_cast<PidBox*>(this))); }
+  std::uint32_t key() const noexcept { return (serial << 15) | id; }
+
+  // Actor
+  RunResult run(std::size_t budget) noexcept override;
+  void retain() noexcept override;
+  void release() noexcept override;
+
+  // ----- operations of the running process on its own state -----
+  void link(const Pid& other);
+  void unlink(const Pid& other);
+  Ref monitor(const Pid& target);
+  /// Monitors `target` under a reference made by someone else (Node::monitor_process).
+  void monitor_with(const Pid& target, const Ref& ref);
+  bool demonitor(const Ref& ref);
+  /// Links to `other` before the process first runs (spawn_link): no signal needed,
+  /// the other side records its half itself.
+  void preset_link(const Pid& other) { relations().links.insert(other); }
+  void set_receive_timeout(std::chrono::milliseconds timeout);
+  std::optional<Term> receive();
+
+  /// Ends the process: tells links and monitors, frees the user object. Runs on the
+  /// process's worker (inside `run`).
+  void exit_with(Term reason) noexcept;
+  bool exited() const noexcept { return process == nullptr; }
+
+  Node::Impl& node;
+  std::unique_ptr<Process> process;  // null once exited
+  NodeList queue;                    // taken from the mailbox, not yet handled
+  bool started = false;
+  bool trap_exit = false;
+  bool has_name = false;             // guarded by the node's registry lock
+  Atom name;                         // guarded by the node's registry lock
+
+ private:
+  // Links and monitors, allocated on first use (most processes have none).
+  struct Relations {
+    std::unordered_set<Pid> links;
+    std::unordered_map<Ref, Pid> monitors;      // ours, on others
+    std::unordered_map<Ref, Pid> monitored_by;  // others', on us
+  };
+  Relations& relations();
+
+  RunResult run_passive(std::size_t budget) noexcept;
+  RunResult run_active() noexcept;
+  /// Acts on the signals in `queue`, in order, leaving only messages behind.
+  void absorb_signals() noexcept;
+  /// Handles a signal; returns the message it turns into, if any. May end the process.
+  std::optional<Term> handle_signal(Envelope& e) noexcept;
+  /// Runs `body` as the process; an escaping exception ends the process with a reason
+  /// naming it. False once the process has exited.
+  template <class Body>
+  bool guarded(Body&& body) noexcept;
+  void handle_message(Term message) noexcept;
+  void restart_receive_timeout();
+  void answer_as_dead(Envelope& e) noexcept;
+
+  std::unique_ptr<Relations> relations_;
+  // The user object of an exited process: destroyed when `run` returns, as user code
+  // may still be on the stack when the exit happens (an exit signal seen in receive()).
+  std::unique_ptr<Process> finished_;
+  std::int64_t timeout_ms_ = -1;  // the receive timeout, negative when off
+  std::uint64_t timeout_generation_ = 0;
+  std::uint64_t timeout_timer_ = 0;
+};
+
+/// The control block behind a pid term of a local process, or null for other pids.
+inline ProcessControl* control_of(const Term& pid) noexcept {
+  if (!pid.is_pid() || !(pid.box()->flags & kBoxLocalProcess)) return nullptr;
+  return static_cast<ProcessControl*>(static_cast<PidBox*>(pid.box()));
+}
+
+}  // namespace spindle::detail

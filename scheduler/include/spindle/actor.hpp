@@ -1,0 +1,45 @@
+#pragma once
+/// @file
+/// The scheduler's unit of work: something with a mailbox that runs when it has mail.
+
+#include <cstddef>
+
+#include "spindle/mailbox.hpp"
+
+namespace spindle {
+
+class Scheduler;
+
+/// Derive from Actor to be run by a `Scheduler`. The scheduler guarantees that at most
+/// one worker runs a given actor at any moment, and that an actor is scheduled exactly
+/// when its mailbox goes from idle to non-empty (or when it is woken explicitly).
+class Actor {
+ public:
+  /// What a run left behind.
+  enum class RunResult {
+    Idle,   ///< the mailbox is empty: park until the next message
+    Yield,  ///< more to do (budget spent, or an active actor): run again later
+    Done,   ///< finished for good; the mailbox is closed
+  };
+
+  Actor() noexcept = default;
+  Actor(const Actor&) = delete;
+  Actor& operator=(const Actor&) = delete;
+
+  Mailbox& mailbox() noexcept { return mailbox_; }
+
+ protected:
+  virtual ~Actor() = default;
+
+  /// Handles at most `budget` messages. Called on a worker, never concurrently.
+  virtual RunResult run(std::size_t budget) noexcept = 0;
+  /// Reference counting that keeps the actor alive while it is scheduled.
+  virtual void retain() noexcept = 0;
+  virtual void release() noexcept = 0;
+
+ private:
+  friend class Scheduler;
+  Mailbox mailbox_;
+};
+
+}  // namespace spindle

@@ -1,0 +1,154 @@
+#pragma once
+/// @file
+/// A lock-free, intrusive, multi-producer single-consumer mailbox.
+///
+/// Producers push onto a LIFO stack with one compare-and-swap; the single consumer takes
+/// the whole stack at once and reverses it, which restores arrival order (and so each
+/// sender's order). The head pointer also encodes the consumer's state, as in CAF's
+/// mailbox: `idle` (nothing queued and nobody scheduled to read) and `closed`. A push
+/// that finds the mailbox idle tells the pusher to schedule the owner, so an actor is
+/// scheduled exactly when its mailbox goes from idle to non-empty.
+
+#include <atomic>
+#include <cstdint>
+
+namespace spindle {
+
+/// A link in a mailbox. Messages derive from it (one allocation per message).
+struct MailboxNode {
+  MailboxNode* next = nullptr;
+};
+
+/// A FIFO chain of nodes taken out of a mailbox, owned by the consumer.
+class NodeList {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  MailboxNode* front() const noexcept { return head_; }
+  MailboxNode* pop_front() noexcept {
+    MailboxNode* n = head_;
+    head_ = n->next;
+    if (head_ == nullptr) tail_ = nullptr;
+    n->next = nullptr;
+    return n;
+  }
+  void push_back(MailboxNode* n) noexcept {
+    n->next = nullptr;
+    if (tail_ == nullptr) {
+      head_ = tail_ = n;
+    } else {
+      tail_ = tail_->next = n;
+    }
+  }
+  /// Appends a chain that is already in order.
+  void append(NodeList&& other) noexcept {
+    if (other.empty()) return;
+    if (tail_ == nullptr) {
+      head_ = other.head_;
+    } else {
+      tail_->next = other.head_;
+    }
+    tail_ = other.tail_;
+    other.head_ = other.tail_ = nullptr;
+  }
+  /// Inserts `n` after `prev` (at the front when `prev` is null).
+  void insert_after(MailboxNode* prev, MailboxNode* n) noexcept {
+    MailboxNode*& slot = prev == nullptr ? head_ : prev->next;
+    n->next = slot;
+    slot = n;
+    if (n->next == nullptr) tail_ = n;
+  }
+  /// Removes `n`, which follows `prev` (or is the front when `prev` is null).
+  void erase_after(MailboxNode* prev, MailboxNode* n) noexcept {
+    (prev == nullptr ? head_ : prev->next) = n->next;
+    if (tail_ == n) tail_ = prev;
+    n->next = nullptr;
+  }
+  /// Builds a list from a LIFO stack (most recent first), reversing it.
+  static NodeList from_stack(MailboxNode* top) noexcept {
+    NodeList list;
+    list.tail_ = top;
+    MailboxNode* reversed = nullptr;
+    while (top != nullptr) {
+      MailboxNode* next = top->next;
+      top->next = reversed;
+      reversed = top;
+      top = next;
+    }
+    list.head_ = reversed;
+    return list;
+  }
+
+ private:
+  MailboxNode* head_ = nullptr;
+  MailboxNode* tail_ = nullptr;
+};
+
+class Mailbox {
+ public:
+  enum class Push {
+    Queued,         ///< delivered; the owner is already scheduled or running
+    QueuedWasIdle,  ///< delivered to an idle mailbox: the pusher must schedule the owner
+    Closed,         ///< the owner is gone; the node was not taken
+  };
+
+  Mailbox() noexcept = default;
+  Mailbox(const Mailbox&) = delete;
+  Mailbox& operator=(const Mailbox&) = delete;
+
+  /// Any thread. One CAS in the common case.
+  Push push(MailboxNode* node) noexcept {
+    MailboxNode* old = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (old == closed_marker()) return Push::Closed;
+      node->next = old == idle_marker() ? nullptr : old;
+      if (head_.compare_exchange_weak(old, node, std::memory_order_release, std::memory_order_relaxed))
+        return old == idle_marker() ? Push::QueuedWasIdle : Push::Queued;
+    }
+  }
+
+  /// Any thread: claims an idle mailbox for running (to schedule an actor without a
+  /// message). True when the caller must schedule the owner.
+  bool try_claim() noexcept {
+    MailboxNode* expected = idle_marker();
+    return head_.compare_exchange_strong(expected, nullptr, std::memory_order_acquire, std::memory_order_relaxed);
+  }
+
+  // ----- consumer side (the owner, while running) -----
+
+  /// Everything pushed since the last take, oldest first. Empty on an idle or closed
+  /// mailbox (whose state it leaves alone).
+  NodeList take_all() noexcept {
+    MailboxNode* top = head_.load(std::memory_order_acquire);
+    while (top != nullptr && top != idle_marker() && top != closed_marker()) {
+      if (head_.compare_exchange_weak(top, nullptr, std::memory_order_acquire, std::memory_order_acquire))
+        return NodeList::from_stack(top);
+    }
+    return {};
+  }
+
+  /// Marks the mailbox idle if nothing arrived since the last take. False when
+  /// something did: the owner must keep running.
+  bool try_idle() noexcept {
+    MailboxNode* expected = nullptr;
+    return head_.compare_exchange_strong(expected, idle_marker(), std::memory_order_acq_rel, std::memory_order_relaxed);
+  }
+
+  /// Closes the mailbox for good; later pushes fail. Returns what was still queued.
+  NodeList close() noexcept {
+    MailboxNode* top = head_.exchange(closed_marker(), std::memory_order_acq_rel);
+    if (top == idle_marker() || top == closed_marker()) return {};
+    return NodeList::from_stack(top);
+  }
+
+  bool closed() const noexcept { return head_.load(std::memory_order_acquire) == closed_marker(); }
+  bool idle() const noexcept { return head_.load(std::memory_order_acquire) == idle_marker(); }
+
+ private:
+  // Sentinels that are never valid node addresses (nodes are at least 8-byte aligned).
+  static MailboxNode* idle_marker() noexcept { return reinterpret_cast<MailboxNode*>(std::uintptr_t{1}); }
+  static MailboxNode* closed_marker() noexcept { return reinterpret_cast<MailboxNode*>(std::uintptr_t{2}); }
+
+  std::atomic<MailboxNode*> head_{idle_marker()};
+};
+
+}  // namespace spindle

@@ -1,0 +1,69 @@
+#pragma once
+/// @file
+/// A work-stealing executor for actors on one oneTBB task arena.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "spindle/actor.hpp"
+
+namespace spindle {
+
+struct SchedulerOptions {
+  /// Worker threads; 0 means one per hardware thread.
+  std::size_t threads = 0;
+  /// Messages an actor handles per run before it yields to others.
+  std::size_t budget = 64;
+  /// Actors one worker runs back to back through its "run next" slot (an actor woken by
+  /// the one that just ran) before it lets the rest of its queue go first.
+  std::size_t handoff_limit = 64;
+};
+
+/// Counters, summed over workers; read while running they are approximate.
+struct SchedulerStats {
+  std::uint64_t runs = 0;        ///< actor runs
+  std::uint64_t handoffs = 0;    ///< runs started through a worker's run-next slot
+  std::uint64_t spawned = 0;     ///< actors pushed onto a worker's own deque
+  std::uint64_t enqueued = 0;    ///< actors put on the arena's shared queue (outside threads, yields)
+};
+
+/// Runs actors on a oneTBB task arena. Delivering to an idle actor from a worker keeps
+/// the actor on that worker (its run-next slot, then its own deque) for cache locality;
+/// idle workers steal; from outside threads actors go on the arena's shared queue.
+/// No lock and no sleep on the delivery or run path; idle workers sleep in oneTBB.
+class Scheduler {
+ public:
+  explicit Scheduler(SchedulerOptions options = {});
+  /// Waits for every scheduled actor to finish its current run. Actors still holding
+  /// mail are not run again: stop them first (the Node does).
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  /// Puts `node` in `actor`'s mailbox and schedules the actor if it was idle.
+  /// False if the mailbox is closed (the node was not taken).
+  bool deliver(Actor& actor, MailboxNode* node);
+
+  /// Schedules `actor` if its mailbox is idle (for an actor that must run without mail,
+  /// such as a new one). False if it was already scheduled, running or closed.
+  bool wake(Actor& actor);
+
+  std::size_t threads() const noexcept;
+  std::size_t budget() const noexcept;
+  SchedulerStats stats() const noexcept;
+
+  /// The scheduler whose worker is running the calling thread, or null.
+  static Scheduler* current() noexcept;
+
+ private:
+  struct Impl;
+  // Impl reaches Actor's protected interface through Scheduler, Actor's friend.
+  static Actor::RunResult run(Actor& actor, std::size_t budget) noexcept { return actor.run(budget); }
+  static void retain(Actor& actor) noexcept { actor.retain(); }
+  static void release(Actor& actor) noexcept { actor.release(); }
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spindle

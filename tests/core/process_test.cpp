@@ -1,0 +1,555 @@
+// Processes on a node: Erlang's semantics for messages, names, links, monitors, exit
+// signals, crashes and timers. Run under ThreadSanitizer in CI.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <unordered_set>
+
+#include "spindle/inbox.hpp"
+#include "spindle/term_text.hpp"
+
+namespace spindle {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool is_down(const Term& t, const Ref& ref) {
+  return t.is_tuple(5) && t.as_tuple()[0].is_atom(atoms::DOWN) && t.as_tuple()[1] == Term(ref);
+}
+
+// The reason of the {'DOWN', Ref, process, Pid, Reason} message for `ref`.
+Term down_reason(Inbox& inbox, const Ref& ref) {
+  auto m = inbox.receive([&](const Term& t) { return is_down(t, ref); }, 10s);
+  EXPECT_TRUE(m.has_value()) << "no DOWN message";
+  return m ? m->as_tuple()[4] : Term();
+}
+
+// The reason of the {'EXIT', From, Reason} message from `from`.
+Term exit_reason(Inbox& inbox, const Pid& from) {
+  auto m = inbox.receive(
+      [&](const Term& t) { return t.is_tuple(3) && t.as_tuple()[0].is_atom(atoms::EXIT) && t.as_tuple()[1] == Term(from); },
+      10s);
+  EXPECT_TRUE(m.has_value()) << "no EXIT message";
+  return m ? m->as_tuple()[2] : Term();
+}
+
+// Does what its messages say: {From, X} -> From ! {echo, X}; {exit, R}; crash; trap;
+// {link, Pid}; {unlink, Pid}; {exit, Pid, R} (exit/2); {monitor, Pid, ReportTo}.
+class Echo : public Process {
+ protected:
+  void handle_one_inbox_message(Term m) override {
+    const auto is = [&](std::size_t arity, const char* tag) {
+      return m.is_tuple(arity) && m.as_tuple()[0].is_atom(atom(tag));
+    };
+    if (m.is_tuple(2) && m.as_tuple()[0].is_pid()) {
+      send(m.as_tuple()[0].as_pid(), tuple(atom("echo"), m.as_tuple()[1]));
+    } else if (is(2, "exit")) {
+      exit(m.as_tuple()[1]);
+    } else if (is(3, "exit")) {
+      exit(m.as_tuple()[1].as_pid(), m.as_tuple()[2]);
+    } else if (m.is_atom(atom("crash"))) {
+      throw std::runtime_error("boom");
+    } else if (m.is_atom(atom("trap"))) {
+      trap_exit(true);
+    } else if (is(2, "link")) {
+      link(m.as_tuple()[1].as_pid());
+    } else if (is(2, "unlink")) {
+      unlink(m.as_tuple()[1].as_pid());
+    } else if (is(2, "forward")) {
+      forward_to_ = m.as_tuple()[1].as_pid();
+    } else if (forward_to_) {
+      send(forward_to_, m);
+    }
+  }
+
+ private:
+  Pid forward_to_;
+};
+
+TEST(Process, SpawnSendAndReply) {
+  Node node;
+  Inbox inbox(node);
+  const Pid echo = node.spawn<Echo>();
+  EXPECT_TRUE(node.send(echo, tuple(inbox.pid(), atom("hi"))));
+  EXPECT_EQ(inbox.receive(), tuple(atom("echo"), atom("hi")));
+  EXPECT_TRUE(node.alive(echo));
+  EXPECT_EQ(echo.node(), node.name());
+  EXPECT_EQ(echo.creation(), node.creation());
+}
+
+TEST(Process, LambdaProcess) {
+  Node node;
+  Inbox inbox(node);
+  const Pid doubler =
+      node.spawn([](Process& self, Term m) { self.send(m.as_tuple()[0].as_pid(), m.as_tuple()[1].as_int() * 2); });
+  node.send(doubler, tuple(inbox.pid(), 21));
+  EXPECT_EQ(inbox.receive(), Term(42));
+}
+
+TEST(Process, InitRunsFirstAndTerminateSeesTheReason) {
+  struct Lifecycle : Process {
+    explicit Lifecycle(Pid observer) : observer_(std::move(observer)) {}
+    void init() override { send(observer_, atom("init")); }
+    void handle_one_inbox_message(Term m) override { send(observer_, tuple(atom("got"), m)); }
+    void terminate(const Term& reason) override { send(observer_, tuple(atom("terminate"), reason)); }
+    Pid observer_;
+  };
+  Node node;
+  Inbox inbox(node);
+  const Pid p = node.spawn<Lifecycle>(inbox.pid());
+  node.send(p, 1);
+  node.exit(p, atom("stop_now"));
+  EXPECT_EQ(inbox.receive(), Term(atom("init")));
+  EXPECT_EQ(inbox.receive(), tuple(atom("got"), 1));
+  EXPECT_EQ(inbox.receive(), tuple(atom("terminate"), atom("stop_now")));
+}
+
+TEST(Process, RegisteredNamesAreReleasedOnExit) {
+  Node node;
+  Inbox inbox(node);
+  const Pid echo = node.spawn<Echo>();
+  ASSERT_TRUE(node.register_name(echo, atom("echo")));
+  EXPECT_FALSE(node.register_name(echo, atom("echo2")));               // one name per process
+  EXPECT_FALSE(node.register_name(node.spawn<Echo>(), atom("echo")));  // taken
+  EXPECT_EQ(node.whereis(atom("echo")), echo);
+  EXPECT_TRUE(node.send(atom("echo"), tuple(inbox.pid(), 1)));
+  EXPECT_EQ(inbox.receive(), tuple(atom("echo"), 1));
+  const Ref ref = inbox.monitor(echo);
+  node.send(echo, tuple(atom("exit"), atom("done")));
+  EXPECT_EQ(down_reason(inbox, ref), Term(atom("done")));
+  EXPECT_FALSE(node.whereis(atom("echo")).has_value());
+  EXPECT_FALSE(node.send(atom("echo"), 1));
+  EXPECT_FALSE(node.register_name(echo, atom("late")));  // a dead process cannot take a name
+  const Pid other = node.spawn<Echo>();
+  EXPECT_TRUE(node.register_name(other, atom("echo")));
+  EXPECT_TRUE(node.unregister(atom("echo")));
+  EXPECT_FALSE(node.unregister(atom("echo")));
+}
+
+TEST(Process, PidsBuiltFromTheirFieldsReachTheProcess) {
+  Node node;
+  Inbox inbox(node);
+  const Pid echo = node.spawn<Echo>();
+  const Pid rebuilt(echo.node(), echo.id(), echo.serial(), echo.creation());  // as if decoded from the wire
+  EXPECT_EQ(rebuilt, echo);
+  EXPECT_TRUE(node.send(rebuilt, tuple(inbox.pid(), 7)));
+  EXPECT_EQ(inbox.receive(), tuple(atom("echo"), 7));
+  EXPECT_FALSE(node.send(Pid(echo.node(), echo.id(), echo.serial(), echo.creation() + 1), 1));  // old incarnation
+}
+
+TEST(Process, MessagesFromEachSenderArriveInOrder) {
+  Node node({.scheduler = {.threads = 4}});
+  Inbox inbox(node);
+  constexpr int kSenders = 8;
+  constexpr int kMessages = 20000;
+  struct Collector : Process {
+    explicit Collector(Pid report) : report_(std::move(report)), next_(kSenders, 0) {}
+    void handle_one_inbox_message(Term m) override {
+      const auto sender = static_cast<std::size_t>(m.as_tuple()[0].as_int());
+      const auto seq = m.as_tuple()[1].as_int();
+      if (seq != next_[sender]) send(report_, tuple(atom("out_of_order"), sender, seq));
+      next_[sender] = seq + 1;
+      if (++total_ == kSenders * kMessages) send(report_, atom("all"));
+    }
+    Pid report_;
+    std::vector<std::int64_t> next_;
+    int total_ = 0;
+  };
+  const Pid collector = node.spawn<Collector>(inbox.pid());
+  std::vector<Pid> senders;
+  for (int s = 0; s < kSenders; ++s)
+    senders.push_back(node.spawn([collector, s](Process& self, Term) {
+      for (int i = 0; i < kMessages; ++i) self.send(collector, tuple(s, i));
+    }));
+  for (const Pid& s : senders) node.send(s, atom("go"));
+  EXPECT_EQ(inbox.receive(30s), Term(atom("all")));
+  EXPECT_EQ(inbox.size(), 0u);  // no out_of_order reports
+}
+
+// ----- links and exit signals -----
+
+TEST(Links, NormalExitDoesNotKillLinkedProcesses) {
+  Node node;
+  Inbox inbox(node);
+  const Pid a = node.spawn<Echo>();
+  const Pid b = node.spawn<Echo>();
+  const Ref watch_b = inbox.monitor(b);
+  node.link(a, b);
+  node.send(a, tuple(atom("exit"), atoms::normal));
+  node.send(b, tuple(inbox.pid(), atom("still_here")));
+  EXPECT_EQ(inbox.receive(), tuple(atom("echo"), atom("still_here")));
+  EXPECT_TRUE(node.alive(b));
+  node.exit(b, atoms::kill);
+  EXPECT_EQ(down_reason(inbox, watch_b), Term(atoms::killed));
+}
+
+TEST(Links, AbnormalExitKillsLinkedProcessesWithTheSameReason) {
+  Node node;
+  Inbox inbox(node);
+  const Pid a = node.spawn<Echo>();
+  const Pid b = node.spawn<Echo>();
+  const Ref watch_b = inbox.monitor(b);
+  node.link(b, a);
+  node.send(b, tuple(inbox.pid(), atom("linked")));  // after the link, in order
+  EXPECT_EQ(inbox.receive(), tuple(atom("echo"), atom("linked")));
+  node.send(a, tuple(atom("exit"), atom("bad")));
+  EXPECT_EQ(down_reason(inbox, watch_b), Term(atom("bad")));
+}
+
+TEST(Links, TrappingTurnsExitSignalsIntoMessages) {
+  Node node;
+  Inbox inbox(node);  // traps exits
+  const Pid a = node.spawn<Echo>();
+  inbox.link(a);
+  node.send(a, tuple(atom("exit"), atom("bad")));
+  EXPECT_EQ(exit_reason(inbox, a), Term(atom("bad")));
+  // A normal exit of a linked process is delivered too when trapping.
+  const Pid b = node.spawn<Echo>();
+  inbox.link(b);
+  node.send(b, tuple(atom("exit"), atoms::normal));
+  EXPECT_EQ(exit_reason(inbox, b), Term(atoms::normal));
+}
+
+TEST(Links, LinkToADeadProcessGivesNoproc) {
+  Node node;
+  Inbox inbox(node);
+  const Pid gone = node.spawn<Echo>();
+  const Ref ref = inbox.monitor(gone);
+  node.exit(gone, atoms::kill);
+  ASSERT_EQ(down_reason(inbox, ref), Term(atoms::killed));
+  inbox.link(gone);
+  EXPECT_EQ(exit_reason(inbox, gone), Term(atoms::noproc));
+  // A process that does not trap dies of it.
+  const Pid linker = node.spawn<Echo>();
+  const Ref watch = inbox.monitor(linker);
+  node.send(linker, tuple(atom("link"), gone));
+  EXPECT_EQ(down_reason(inbox, watch), Term(atoms::noproc));
+}
+
+TEST(Links, UnlinkStopsPropagation) {
+  Node node;
+  Inbox inbox(node);
+  const Pid a = node.spawn<Echo>();
+  const Pid b = node.spawn<Echo>();
+  node.link(a, b);
+  node.send(a, tuple(atom("unlink"), b));
+  node.send(a, tuple(inbox.pid(), atom("unlinked")));
+  ASSERT_EQ(inbox.receive(), tuple(atom("echo"), atom("unlinked")));
+  const Ref watch_a = inbox.monitor(a);
+  node.send(b, tuple(atom("exit"), atom("bad")));
+  node.send(a, tuple(inbox.pid(), atom("alive")));
+  EXPECT_EQ(inbox.receive([](const Term& t) { return t.is_tuple(2); }), tuple(atom("echo"), atom("alive")));
+  node.exit(a, atom("cleanup"));
+  EXPECT_EQ(down_reason(inbox, watch_a), Term(atom("cleanup")));
+}
+
+TEST(ExitSignals, KillIsUntrappableAndBecomesKilled) {
+  Node node;
+  Inbox inbox(node);
+  const Pid p = node.spawn<Echo>();
+  node.send(p, atom("trap"));
+  const Ref ref = inbox.monitor(p);
+  node.exit(p, atom("polite"));  // trapped: becomes a message, the process lives
+  node.send(p, tuple(inbox.pid(), atom("alive")));
+  EXPECT_EQ(inbox.receive([](const Term& t) { return t.is_tuple(2); }), tuple(atom("echo"), atom("alive")));
+  node.exit(p, atoms::kill);
+  EXPECT_EQ(down_reason(inbox, ref), Term(atoms::killed));
+}
+
+TEST(ExitSignals, NormalFromOthersIsIgnoredButOtherReasonsKill) {
+  Node node;
+  Inbox inbox(node);
+  const Pid p = node.spawn<Echo>();
+  const Ref ref = inbox.monitor(p);
+  node.exit(p, atoms::normal);
+  node.send(p, tuple(inbox.pid(), atom("alive")));
+  EXPECT_EQ(inbox.receive([](const Term& t) { return t.is_tuple(2); }), tuple(atom("echo"), atom("alive")));
+  node.exit(p, atom("reason"));
+  EXPECT_EQ(down_reason(inbox, ref), Term(atom("reason")));
+}
+
+TEST(ExitSignals, ExitSelfNormalEndsTheCaller) {
+  Node node;
+  Inbox inbox(node);
+  const Pid p = node.spawn<Echo>();
+  const Ref ref = inbox.monitor(p);
+  node.send(p, tuple(atom("exit"), p, atoms::normal));  // exit(self(), normal)
+  EXPECT_EQ(down_reason(inbox, ref), Term(atoms::normal));
+}
+
+TEST(ExitSignals, KillOverALinkIsNotConvertedToKilled) {
+  Node node;
+  Inbox inbox(node);
+  const Pid a = node.spawn<Echo>();
+  const Pid b = node.spawn<Echo>();
+  const Pid c = node.spawn<Echo>();
+  node.send(c, atom("trap"));
+  const Ref watch_b = inbox.monitor(b);
+  node.link(a, b);
+  node.link(a, c);
+  node.send(c, tuple(atom("forward"), inbox.pid()));
+  node.send(a, tuple(inbox.pid(), atom("linked")));
+  ASSERT_EQ(inbox.receive([](const Term& t) { return t.is_tuple(2); }), tuple(atom("echo"), atom("linked")));
+  node.send(a, tuple(atom("exit"), atoms::kill));  // a exits with reason kill
+  EXPECT_EQ(down_reason(inbox, watch_b), Term(atoms::kill));  // not killed
+  // c traps: it gets {'EXIT', A, kill} and forwards it here.
+  EXPECT_EQ(inbox.receive([](const Term& t) { return t.is_tuple(3); }), tuple(atoms::EXIT, a, atoms::kill));
+}
+
+TEST(ExitSignals, ACrashNamesTheExceptionAndHurtsNoOne) {
+  Node node;
+  Inbox inbox(node);
+  const Pid p = node.spawn<Echo>();
+  const Pid bystander = node.spawn<Echo>();
+  const Ref ref = inbox.monitor(p);
+  node.send(p, atom("crash"));
+  EXPECT_EQ(down_reason(inbox, ref), tuple(atom("exception"), binary("std::runtime_error"), binary("boom")));
+  node.send(bystander, tuple(inbox.pid(), atom("fine")));
+  EXPECT_EQ(inbox.receive(), tuple(atom("echo"), atom("fine")));
+}
+
+TEST(ExitSignals, SpawnLinkTiesParentAndChild) {
+  struct Parent : Process {
+    explicit Parent(Pid report) : report_(std::move(report)) {}
+    void handle_one_inbox_message(Term m) override {
+      if (m.is_atom(atom("start"))) {
+        const Pid child = spawn_link(std::make_unique<Echo>());
+        send(report_, tuple(atom("child"), child));
+      }
+    }
+    Pid report_;
+  };
+  Node node;
+  Inbox inbox(node);
+  const Pid parent = node.spawn<Parent>(inbox.pid());
+  const Ref watch_parent = inbox.monitor(parent);
+  node.send(parent, atom("start"));
+  const Term reply = *inbox.receive();
+  const Pid child = reply.as_tuple()[1].as_pid();
+  node.send(child, atom("crash"));
+  EXPECT_EQ(down_reason(inbox, watch_parent), tuple(atom("exception"), binary("std::runtime_error"), binary("boom")));
+}
+
+// ----- monitors -----
+
+TEST(Monitors, DownCarriesTheReasonAndNoprocForTheDead) {
+  Node node;
+  Inbox inbox(node);
+  const Pid p = node.spawn<Echo>();
+  const Ref ref = inbox.monitor(p);
+  node.send(p, tuple(atom("exit"), tuple(atom("shutdown"), 3)));
+  const auto down = inbox.receive([&](const Term& t) { return is_down(t, ref); });
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(*down, tuple(atoms::DOWN, ref, atoms::process, p, tuple(atom("shutdown"), 3)));
+  const Ref late = inbox.monitor(p);
+  EXPECT_EQ(down_reason(inbox, late), Term(atoms::noproc));
+  EXPECT_NE(late, ref);
+}
+
+TEST(Monitors, DemonitorStopsTheDownMessage) {
+  struct Watcher : Process {
+    explicit Watcher(Pid report) : report_(std::move(report)) {}
+    void handle_one_inbox_message(Term m) override {
+      if (m.is_tuple(2) && m.as_tuple()[0].is_atom(atom("watch"))) {
+        const Ref ref = monitor(m.as_tuple()[1].as_pid());
+        const bool first = demonitor(ref);
+        const bool second = demonitor(ref);
+        send(report_, tuple(atom("demonitored"), first, second));
+      } else {
+        send(report_, m);  // any DOWN would show up here
+      }
+    }
+    Pid report_;
+  };
+  Node node;
+  Inbox inbox(node);
+  const Pid target = node.spawn<Echo>();
+  const Pid watcher = node.spawn<Watcher>(inbox.pid());
+  node.send(watcher, tuple(atom("watch"), target));
+  EXPECT_EQ(inbox.receive(), tuple(atom("demonitored"), true, false));
+  const Ref ours = inbox.monitor(target);
+  node.exit(target, atoms::kill);
+  ASSERT_EQ(down_reason(inbox, ours), Term(atoms::killed));  // the target is gone for sure
+  node.send(watcher, atom("marker"));
+  EXPECT_EQ(inbox.receive(), Term(atom("marker")));  // nothing came before the marker
+}
+
+// ----- active processes, timers, run_in -----
+
+TEST(Process, ActiveProcessLoopsUntilItReturnsFalse) {
+  struct Counter : Process {
+    explicit Counter(Pid report) : Process(ProcessMode::active), report_(std::move(report)) {}
+    bool process_loop() override {
+      while (auto m = receive()) {
+        if (m->is_atom(atom("stop"))) {
+          send(report_, tuple(atom("count"), count_));
+          return false;
+        }
+        ++count_;
+      }
+      return true;
+    }
+    Pid report_;
+    int count_ = 0;
+  };
+  Node node;
+  Inbox inbox(node);
+  const Pid p = node.spawn<Counter>(inbox.pid());
+  const Ref ref = inbox.monitor(p);
+  for (int i = 0; i < 1000; ++i) node.send(p, i);
+  node.send(p, atom("stop"));
+  EXPECT_EQ(inbox.receive([](const Term& t) { return t.is_tuple(2); }), tuple(atom("count"), 1000));
+  EXPECT_EQ(down_reason(inbox, ref), Term(atoms::normal));
+}
+
+TEST(Process, AnActiveProcessStillObeysExitSignals) {
+  struct Spinner : Process {
+    Spinner() : Process(ProcessMode::active) {}
+    bool process_loop() override { return true; }  // never receives, never stops
+  };
+  Node node;
+  Inbox inbox(node);
+  const Pid p = node.spawn<Spinner>();
+  const Ref ref = inbox.monitor(p);
+  node.exit(p, atom("enough"));
+  EXPECT_EQ(down_reason(inbox, ref), Term(atom("enough")));
+}
+
+TEST(Timers, SendAfterDeliversAndCancelPrevents) {
+  Node node;
+  Inbox inbox(node);
+  const auto start = std::chrono::steady_clock::now();
+  node.send_after(50ms, inbox.pid(), atom("later"));
+  const std::uint64_t cancelled = node.send_after(30ms, inbox.pid(), atom("never"));
+  EXPECT_TRUE(node.cancel_timer(cancelled));
+  EXPECT_EQ(inbox.receive(), Term(atom("later")));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+  EXPECT_FALSE(inbox.receive(100ms).has_value());
+}
+
+TEST(Timers, ReceiveTimeoutFiresOnceAndMessagesRestartIt) {
+  struct Waiter : Process {
+    explicit Waiter(Pid report) : report_(std::move(report)) {}
+    void init() override { set_receive_timeout(80ms); }
+    void handle_one_inbox_message(Term m) override { send(report_, m); }
+    void handle_timeout() override { send(report_, atom("timeout")); }
+    Pid report_;
+  };
+  Node node;
+  Inbox inbox(node);
+  const auto start = std::chrono::steady_clock::now();
+  const Pid p = node.spawn<Waiter>(inbox.pid());
+  std::this_thread::sleep_for(40ms);
+  node.send(p, atom("ping"));  // restarts the 80 ms wait
+  EXPECT_EQ(inbox.receive(), Term(atom("ping")));
+  EXPECT_EQ(inbox.receive(), Term(atom("timeout")));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 120ms);
+  EXPECT_FALSE(inbox.receive(200ms).has_value());  // once only
+}
+
+TEST(Process, RunInActsInsideTheProcess) {
+  Node node;
+  Inbox inbox(node);
+  const Pid p = node.spawn<Echo>();
+  const Pid report = inbox.pid();
+  EXPECT_TRUE(node.run_in(p, [report](Process& self) { self.send(report, tuple(atom("inside"), self.pid())); }));
+  EXPECT_EQ(inbox.receive(), tuple(atom("inside"), p));
+  node.exit(p, atoms::kill);
+  const Ref ref = inbox.monitor(p);
+  down_reason(inbox, ref);
+  EXPECT_FALSE(node.run_in(p, [](Process&) {}));
+}
+
+// ----- the node -----
+
+TEST(NodeLifetime, StopEndsBusyAndIdleProcesses) {
+  struct Spinner : Process {
+    Spinner() : Process(ProcessMode::active) {}
+    bool process_loop() override { return true; }
+  };
+  Node node({.scheduler = {.threads = 2}});
+  for (int i = 0; i < 4; ++i) node.spawn<Spinner>();
+  for (int i = 0; i < 1000; ++i) node.spawn<Echo>();
+  const Pid echo = node.spawn<Echo>();
+  EXPECT_EQ(node.process_count(), 1005u);
+  node.stop();
+  EXPECT_EQ(node.process_count(), 0u);
+  EXPECT_FALSE(node.alive(echo));
+  EXPECT_FALSE(node.send(echo, 1));
+  node.stop();  // idempotent
+  EXPECT_THROW(node.spawn<Echo>(), std::logic_error);
+}
+
+TEST(NodeLifetime, SeveralNodesInOneProcessTalkToEachOther) {
+  Node a({.name = "a@localhost"});
+  Node b({.name = "b@localhost"});
+  Inbox inbox(a);
+  const Pid echo_b = b.spawn<Echo>();
+  EXPECT_NE(Term(echo_b), Term(inbox.pid()));
+  EXPECT_TRUE(a.send(echo_b, tuple(inbox.pid(), atom("across"))));
+  EXPECT_EQ(inbox.receive(), tuple(atom("echo"), atom("across")));
+  const Ref ref = inbox.monitor(echo_b);
+  b.stop();
+  EXPECT_EQ(down_reason(inbox, ref), Term(atoms::killed));
+}
+
+TEST(NodeLifetime, TheProcessLimitIsAClearError) {
+  Node node({.max_processes = 3});
+  node.spawn<Echo>();
+  node.spawn<Echo>();
+  node.spawn<Echo>();
+  EXPECT_THROW(node.spawn<Echo>(), std::length_error);
+}
+
+TEST(NodeLifetime, RefsAreUnique) {
+  Node node;
+  std::unordered_set<Ref> refs;
+  for (int i = 0; i < 10000; ++i) refs.insert(node.make_ref());
+  EXPECT_EQ(refs.size(), 10000u);
+}
+
+// Many producers and millions of messages: nothing lost, each producer's order kept.
+TEST(Stress, MillionsOfMessagesFromManyProducers) {
+  constexpr int kThreads = 4;
+  constexpr int kProcesses = 4;
+  constexpr int kEach = 250'000;
+  Node node({.scheduler = {.threads = 4}});
+  Inbox inbox(node);
+  struct Sink : Process {
+    explicit Sink(Pid report) : report_(std::move(report)), next_(kThreads + kProcesses, 0) {}
+    void handle_one_inbox_message(Term m) override {
+      const auto producer = static_cast<std::size_t>(m.as_tuple()[0].as_int());
+      const auto seq = m.as_tuple()[1].as_int();
+      if (seq != next_[producer] && !reported_) {
+        reported_ = true;
+        send(report_, tuple(atom("out_of_order"), producer, seq, next_[producer]));
+      }
+      next_[producer] = seq + 1;
+      if (++total_ == (kThreads + kProcesses) * kEach) send(report_, tuple(atom("total"), total_));
+    }
+    Pid report_;
+    std::vector<std::int64_t> next_;
+    std::int64_t total_ = 0;
+    bool reported_ = false;
+  };
+  const Pid sink = node.spawn<Sink>(inbox.pid());
+  std::vector<Pid> senders;
+  for (int p = 0; p < kProcesses; ++p)
+    senders.push_back(node.spawn([sink, p](Process& self, Term) {
+      for (int i = 0; i < kEach; ++i) self.send(sink, tuple(kThreads + p, i));
+    }));
+  for (const Pid& s : senders) node.send(s, atom("go"));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&node, sink, t] {
+      for (int i = 0; i < kEach; ++i) node.send(sink, tuple(t, i));
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(inbox.receive(120s), tuple(atom("total"), (kThreads + kProcesses) * kEach));
+  EXPECT_EQ(inbox.size(), 0u);
+}
+
+}  // namespace
+}  // namespace spindle
