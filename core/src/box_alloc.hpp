@@ -7,6 +7,7 @@
 #include <new>
 #include <utility>
 
+#include "memory.hpp"
 #include "spindle/term.hpp"
 
 namespace spindle::detail {
@@ -15,7 +16,7 @@ namespace spindle::detail {
 /// reference (owned by the caller, who wraps it with `Term::adopt`).
 template <class B>
 B* new_box(BoxKind kind, std::size_t trailing_bytes = 0) {
-  void* memory = ::operator new(sizeof(B) + trailing_bytes);
+  void* memory = allocate(sizeof(B) + trailing_bytes);
   B* box = new (memory) B;
   box->kind = kind;
   box->flags = 0;

@@ -3,6 +3,7 @@
 
 #include <functional>
 
+#include "envelope_pool.hpp"
 #include "spindle/mailbox.hpp"
 #include "spindle/process.hpp"
 #include "spindle/term.hpp"
@@ -10,6 +11,9 @@
 namespace spindle::detail {
 
 struct Envelope : MailboxNode {
+  static void* operator new(std::size_t bytes) { return allocate_envelope_block(bytes); }
+  static void operator delete(void* p, std::size_t bytes) noexcept { free_envelope_block(p, bytes); }
+
   enum class Kind : std::uint8_t {
     Message,    // payload: the message
     Down,       // payload: {'DOWN', Ref, process, Pid, Reason}; ends our monitor `ref`
@@ -23,11 +27,20 @@ struct Envelope : MailboxNode {
     Run,        // an action to run inside the process (RunEnvelope)
   };
 
-  Envelope(Kind k, Term p = Term(), Term f = Term(), Term r = Term()) noexcept
-      : kind(k), payload(std::move(p)), from(std::move(f)), ref(std::move(r)) {}
+  explicit Envelope(Kind k, Term p = Term()) noexcept : kind(k), payload(std::move(p)) {}
 
   Kind kind;
   Term payload;
+};
+// Kept at 24 bytes: a message crosses from the sender's core to the receiver's, and
+// every cache line it spans is a transfer.
+static_assert(sizeof(Envelope) == 24);
+
+/// Every kind but Message and Run: who sent it, and the monitor reference (or the
+/// receive-timeout generation) it concerns.
+struct Signal : Envelope {
+  Signal(Kind k, Term p, Term f, Term r = Term()) noexcept
+      : Envelope(k, std::move(p)), from(std::move(f)), ref(std::move(r)) {}
   Term from;
   Term ref;
 };

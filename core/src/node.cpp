@@ -18,14 +18,14 @@ std::uint32_t pid_number(const Pid& pid) noexcept {
 
 bool ProcessTable::insert(ProcessControl& control) {
   Shard& s = shard(control.key());
-  std::unique_lock lock(s.mutex);
+  std::lock_guard lock(s.mutex);
   return s.processes.emplace(control.key(), &control).second;
 }
 
 void ProcessTable::erase(ProcessControl& control) {
   {
     Shard& s = shard(control.key());
-    std::unique_lock lock(s.mutex);
+    std::lock_guard lock(s.mutex);
     auto it = s.processes.find(control.key());
     if (it == s.processes.end() || it->second != &control) return;
     s.processes.erase(it);
@@ -35,7 +35,7 @@ void ProcessTable::erase(ProcessControl& control) {
 
 Pid ProcessTable::find(std::uint32_t key) const {
   const Shard& s = shard(key);
-  std::shared_lock lock(s.mutex);
+  std::lock_guard lock(s.mutex);
   auto it = s.processes.find(key);
   return it == s.processes.end() ? Pid() : it->second->pid();
 }
@@ -43,7 +43,7 @@ Pid ProcessTable::find(std::uint32_t key) const {
 std::vector<Pid> ProcessTable::all() const {
   std::vector<Pid> pids;
   for (const Shard& s : shards_) {
-    std::shared_lock lock(s.mutex);
+    std::lock_guard lock(s.mutex);
     for (const auto& [key, control] : s.processes) pids.push_back(control->pid());
   }
   return pids;
@@ -98,7 +98,7 @@ bool Node::Impl::deliver(const Pid& to, Envelope* e) {
 void Node::Impl::request(const Pid& requester, const Pid& target, Kind kind, const Ref& ref) {
   const Target t = resolve(target);
   if (t.control != nullptr && !t.control->mailbox().closed()) {
-    auto* e = new Envelope(kind, Term(), requester, ref);
+    auto* e = new detail::Signal(kind, Term(), requester, ref);
     if (t.control->node.scheduler.deliver(*t.control, e)) return;
     detail::destroy(e);
   }
@@ -107,13 +107,23 @@ void Node::Impl::request(const Pid& requester, const Pid& target, Kind kind, con
   const bool ours = t.control != nullptr || (target && target.node() == name && target.creation() == creation);
   const Term reason = ours ? Term(atoms::noproc) : Term(atoms::noconnection);
   if (kind == Kind::Link) {
-    deliver(requester, new Envelope(Kind::LinkExit, reason, target));
+    deliver(requester, new detail::Signal(Kind::LinkExit, reason, target));
   } else if (kind == Kind::Monitor) {
-    deliver(requester, new Envelope(Kind::Down, tuple(atoms::DOWN, ref, atoms::process, target, reason), Term(), ref));
+    deliver(requester, new detail::Signal(Kind::Down, tuple(atoms::DOWN, ref, atoms::process, target, reason), Term(), ref));
   }
 }
 
-bool Node::Impl::send(const Pid& to, Term message) { return deliver(to, detail::message_envelope(std::move(message))); }
+bool Node::Impl::send(const Pid& to, Term message) {
+  // The common case, a local pid: its box is the process, no lookup.
+  if (ProcessControl* control = detail::control_of(to.term())) {
+    if (control->mailbox().closed()) return false;
+    auto* e = detail::message_envelope(std::move(message));
+    if (control->node.scheduler.deliver(*control, e)) return true;
+    detail::destroy(e);
+    return false;
+  }
+  return deliver(to, detail::message_envelope(std::move(message)));
+}
 
 bool Node::Impl::send(Atom registered, Term message) {
   std::shared_lock lock(names_mutex);
@@ -127,14 +137,18 @@ bool Node::Impl::send(Atom registered, Term message) {
 
 Pid Node::Impl::spawn(std::unique_ptr<Process> process, const Pid* link_to) {
   if (process == nullptr) throw std::invalid_argument("spawn: no process");
-  {
-    std::lock_guard lock(lifetime_mutex);
-    if (stopping) throw std::logic_error("spawn: the node is stopping");
-    if (live.load(std::memory_order_relaxed) >= max_processes)
-      throw std::length_error("system_limit: " + std::to_string(max_processes) + " processes are alive");
-    live.fetch_add(1, std::memory_order_relaxed);
+  if (stopping.load(std::memory_order_acquire)) throw std::logic_error("spawn: the node is stopping");
+  if (live.fetch_add(1, std::memory_order_acq_rel) >= max_processes) {
+    forget_one();
+    throw std::length_error("system_limit: " + std::to_string(max_processes) + " processes are alive");
   }
-  auto* control = new ProcessControl(*this, std::move(process), name, 0, creation);
+  ProcessControl* control;
+  try {
+    control = new ProcessControl(*this, std::move(process), name, 0, creation);
+  } catch (...) {
+    forget_one();
+    throw;
+  }
   for (;;) {
     // After 2^28 spawns numbers wrap; skip any still in use.
     const std::uint32_t number = next_number.fetch_add(1, std::memory_order_relaxed) & detail::kPidNumberMask;
@@ -146,22 +160,32 @@ Pid Node::Impl::spawn(std::unique_ptr<Process> process, const Pid* link_to) {
   Pid pid = control->pid();
   if (link_to != nullptr) control->preset_link(*link_to);
   scheduler.wake(*control);  // runs init() now; passive processes then wait for mail
+  // stop() sets `stopping` and then kills what is in the table. With a full fence on both
+  // sides, either it sees this process in the table or this spawn sees `stopping`.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (stopping.load(std::memory_order_relaxed)) deliver(pid, new detail::Signal(Kind::Exit, atoms::kill, system_pid));
   return pid;
 }
 
-void Node::Impl::forget(ProcessControl& control) noexcept {
-  {
-    std::unique_lock lock(names_mutex);
-    if (control.has_name) {
-      names.erase(control.name);
-      control.has_name = false;
-    }
-  }
-  table.erase(control);
+void Node::Impl::forget_one() noexcept {
   if (live.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     std::lock_guard lock(lifetime_mutex);
     all_exited.notify_all();
   }
+}
+
+void Node::Impl::forget(ProcessControl& control) noexcept {
+  // register_name only succeeds before the mailbox closes, and the exit closed it first,
+  // so an unnamed process needs no lock here.
+  if (control.has_name.load(std::memory_order_acquire)) {
+    std::unique_lock lock(names_mutex);
+    if (control.has_name.load(std::memory_order_relaxed)) {
+      names.erase(control.name);
+      control.has_name.store(false, std::memory_order_relaxed);
+    }
+  }
+  table.erase(control);
+  forget_one();
 }
 
 Ref Node::Impl::make_ref() {
@@ -209,10 +233,12 @@ bool Node::register_name(const Pid& pid, Atom registered) {
   std::unique_lock lock(impl_->names_mutex);
   // A process that has exited closed its mailbox before releasing its name (under this
   // lock), so a closed mailbox here means it is gone.
-  if (impl_->names.contains(registered) || t.control->has_name || t.control->mailbox().closed()) return false;
+  if (impl_->names.contains(registered) || t.control->has_name.load(std::memory_order_relaxed) ||
+      t.control->mailbox().closed())
+    return false;
   impl_->names.emplace(registered, t.control);
-  t.control->has_name = true;
   t.control->name = registered;
+  t.control->has_name.store(true, std::memory_order_release);
   return true;
 }
 
@@ -220,7 +246,7 @@ bool Node::unregister(Atom registered) {
   std::unique_lock lock(impl_->names_mutex);
   auto it = impl_->names.find(registered);
   if (it == impl_->names.end()) return false;
-  it->second->has_name = false;
+  it->second->has_name.store(false, std::memory_order_relaxed);
   impl_->names.erase(it);
   return true;
 }
@@ -243,7 +269,7 @@ bool Node::send(const Pid& to, Term message) { return impl_->send(to, std::move(
 bool Node::send(Atom name, Term message) { return impl_->send(name, std::move(message)); }
 
 void Node::exit(const Pid& target, Term reason) {
-  impl_->deliver(target, new Envelope(Kind::Exit, std::move(reason), impl_->system_pid));
+  impl_->deliver(target, new detail::Signal(Kind::Exit, std::move(reason), impl_->system_pid));
 }
 
 bool Node::run_in(const Pid& pid, std::function<void(Process&)> action) {
@@ -272,10 +298,8 @@ bool Node::cancel_timer(std::uint64_t timer) { return impl_->timers.cancel(timer
 void Node::stop() {
   if (Scheduler::current() == &impl_->scheduler)
     throw std::logic_error("Node::stop() was called from one of the node's own processes");
-  {
-    std::lock_guard lock(impl_->lifetime_mutex);
-    impl_->stopping = true;
-  }
+  impl_->stopping.store(true, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in spawn
   for (const Pid& pid : impl_->table.all()) exit(pid, atoms::kill);
   std::unique_lock lock(impl_->lifetime_mutex);
   impl_->all_exited.wait(lock, [this] { return impl_->live.load(std::memory_order_acquire) == 0; });

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "envelope.hpp"
+#include "memory.hpp"
 #include "process_control.hpp"
 #include "spindle/node.hpp"
 
@@ -28,9 +29,13 @@ class ProcessTable {
   std::vector<Pid> all() const;
 
  private:
+  // A plain mutex: lookups by number (pids from the wire, stop) are rare next to the
+  // inserts and erases of spawn and exit.
   struct alignas(64) Shard {
-    mutable std::shared_mutex mutex;
-    std::unordered_map<std::uint32_t, ProcessControl*> processes;
+    mutable std::mutex mutex;
+    std::unordered_map<std::uint32_t, ProcessControl*, std::hash<std::uint32_t>, std::equal_to<>,
+                       RuntimeAllocator<std::pair<const std::uint32_t, ProcessControl*>>>
+        processes;
   };
   Shard& shard(std::uint32_t key) const noexcept { return shards_[key % kShards]; }
   static constexpr std::size_t kShards = 64;
@@ -63,6 +68,8 @@ struct Node::Impl {
   Pid spawn(std::unique_ptr<Process> process, const Pid* link_to);
   /// The exit bookkeeping of the node: name, table, count.
   void forget(detail::ProcessControl& control) noexcept;
+  /// One fewer live process; wakes stop() at zero.
+  void forget_one() noexcept;
   Ref make_ref();
 
   Node& public_node;
@@ -82,9 +89,9 @@ struct Node::Impl {
   std::unordered_map<Atom, detail::ProcessControl*> names;
 
   std::atomic<std::size_t> live{0};
-  std::mutex lifetime_mutex;
+  std::atomic<bool> stopping{false};
+  std::mutex lifetime_mutex;  // only for waiting on all_exited
   std::condition_variable all_exited;
-  bool stopping = false;
 };
 
 }  // namespace spindle

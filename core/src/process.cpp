@@ -22,7 +22,7 @@ std::optional<Term> Process::receive() { return control_->receive(); }
 void Process::exit(Term reason) { throw ProcessExit(std::move(reason)); }
 
 void Process::exit(const Pid& target, Term reason) {
-  control_->node.deliver(target, new Envelope(Envelope::Kind::Exit, std::move(reason), pid()));
+  control_->node.deliver(target, new detail::Signal(Envelope::Kind::Exit, std::move(reason), pid()));
 }
 
 void Process::link(const Pid& other) { control_->link(other); }

@@ -52,10 +52,16 @@ ProcessControl::~ProcessControl() {
 void free_local_process(PidBox* box) noexcept { delete static_cast<ProcessControl*>(box); }
 
 void destroy(Envelope* e) noexcept {
-  if (e->kind == Kind::Run) {
-    delete static_cast<RunEnvelope*>(e);
-  } else {
-    delete e;
+  switch (e->kind) {
+    case Kind::Message:
+      delete e;
+      break;
+    case Kind::Run:
+      delete static_cast<RunEnvelope*>(e);
+      break;
+    default:
+      delete static_cast<Signal*>(e);
+      break;
   }
 }
 
@@ -84,22 +90,34 @@ bool ProcessControl::guarded(Body&& body) noexcept {
 
 // ----- running -----
 
-Actor::RunResult ProcessControl::run(std::size_t budget) noexcept {
+Actor::RunResult ProcessControl::run(const RunLimits& limits) noexcept {
   RunResult result = RunResult::Done;
   if (!exited()) {
     if (!started) {
       started = true;
       guarded([this] { process->init(); });
     }
-    if (!exited()) result = process->mode() == ProcessMode::passive ? run_passive(budget) : run_active();
+    if (!exited()) result = process->mode() == ProcessMode::passive ? run_passive(limits) : run_active();
   }
   if (!exited()) return result;
   finished_.reset();  // no user code is running now
   return RunResult::Done;
 }
 
-Actor::RunResult ProcessControl::run_passive(std::size_t budget) noexcept {
-  for (std::size_t handled = 0; handled < budget; ++handled) {
+Actor::RunResult ProcessControl::run_passive(const RunLimits& limits) noexcept {
+  // The clock is read only every kClockEvery messages, starting after the first batch,
+  // so a run of one message (request and reply) never pays for it.
+  constexpr std::size_t kClockEvery = 256;
+  std::chrono::steady_clock::time_point batch_start;
+  for (std::size_t handled = 0; handled < limits.budget; ++handled) {
+    if (handled != 0 && handled % kClockEvery == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (handled == kClockEvery) {
+        batch_start = now;
+      } else if (now - batch_start >= limits.slice) {
+        return RunResult::Yield;
+      }
+    }
     if (queue.empty()) {
       queue.append(mailbox().take_all());
       if (queue.empty()) return RunResult::Idle;
@@ -111,11 +129,11 @@ Actor::RunResult ProcessControl::run_passive(std::size_t budget) noexcept {
         message = std::move(e->payload);
         break;
       case Kind::Down:
-        if (relations_) relations_->monitors.erase(Ref(e->ref));
+        if (relations_) relations_->monitors.erase(Ref(static_cast<Signal*>(e)->ref));
         message = std::move(e->payload);
         break;
       case Kind::Timeout:
-        if (e->ref == Term(timeout_generation_)) {
+        if (static_cast<Signal*>(e)->ref == Term(timeout_generation_)) {
           timeout_ms_ = -1;  // fires once
           guarded([this] { process->handle_timeout(); });
         }
@@ -124,7 +142,7 @@ Actor::RunResult ProcessControl::run_passive(std::size_t budget) noexcept {
         guarded([this, e] { static_cast<RunEnvelope*>(e)->action(*process); });
         break;
       default:
-        message = handle_signal(*e);
+        message = handle_signal(*static_cast<Signal*>(e));
         break;
     }
     destroy(e);
@@ -152,17 +170,18 @@ void ProcessControl::absorb_signals() noexcept {
     }
     queue.erase_after(prev, n);
     if (e->kind == Kind::Timeout) {
-      if (e->ref == Term(timeout_generation_)) {
+      if (static_cast<Signal*>(e)->ref == Term(timeout_generation_)) {
         timeout_ms_ = -1;
         guarded([this] { process->handle_timeout(); });
       }
     } else if (e->kind == Kind::Run) {
       guarded([this, e] { static_cast<RunEnvelope*>(e)->action(*process); });
-    } else if (std::optional<Term> converted = handle_signal(*e)) {
+    } else if (std::optional<Term> converted = handle_signal(*static_cast<Signal*>(e))) {
       // A trapped exit: a message in the signal's place.
-      *e = Envelope(Kind::Message, std::move(*converted));
-      queue.insert_after(prev, e);
-      prev = e;
+      auto* message = new Envelope(Kind::Message, std::move(*converted));
+      queue.insert_after(prev, message);
+      prev = message;
+      destroy(e);
       n = next;
       continue;
     }
@@ -181,7 +200,7 @@ std::optional<Term> ProcessControl::receive() {
   }
   if (queue.empty()) return std::nullopt;
   auto* e = static_cast<Envelope*>(queue.pop_front());
-  if (e->kind == Kind::Down && relations_) relations_->monitors.erase(Ref(e->ref));
+  if (e->kind == Kind::Down && relations_) relations_->monitors.erase(Ref(static_cast<Signal*>(e)->ref));
   Term message = std::move(e->payload);
   destroy(e);
   if (timeout_ms_ >= 0) restart_receive_timeout();
@@ -203,7 +222,7 @@ Actor::RunResult ProcessControl::run_active() noexcept {
 
 // ----- signals (Erlang reference manual, "Receiving Exit Signals") -----
 
-std::optional<Term> ProcessControl::handle_signal(Envelope& e) noexcept {
+std::optional<Term> ProcessControl::handle_signal(Signal& e) noexcept {
   switch (e.kind) {
     case Kind::Link:
       if (e.from.is_pid()) relations().links.insert(Pid(e.from));
@@ -245,12 +264,14 @@ std::optional<Term> ProcessControl::handle_signal(Envelope& e) noexcept {
 
 // A request this process will never handle, because it exited: answer it as Erlang
 // answers requests to a process that does not exist.
-void ProcessControl::answer_as_dead(Envelope& e) noexcept {
+void ProcessControl::answer_as_dead(Envelope& envelope) noexcept {
+  if (envelope.kind != Kind::Link && envelope.kind != Kind::Monitor) return;
+  auto& e = static_cast<Signal&>(envelope);
   if (!e.from.is_pid()) return;
   if (e.kind == Kind::Link) {
-    node.deliver(Pid(e.from), new Envelope(Kind::LinkExit, atoms::noproc, pid()));
-  } else if (e.kind == Kind::Monitor) {
-    node.deliver(Pid(e.from), new Envelope(Kind::Down, down_message(e.ref, pid(), atoms::noproc), Term(), e.ref));
+    node.deliver(Pid(e.from), new Signal(Kind::LinkExit, atoms::noproc, pid()));
+  } else {
+    node.deliver(Pid(e.from), new Signal(Kind::Down, down_message(e.ref, pid(), atoms::noproc), Term(), e.ref));
   }
 }
 
@@ -274,10 +295,10 @@ void ProcessControl::exit_with(Term reason) noexcept {
 
   const Pid self = pid();
   if (std::unique_ptr<Relations> r = std::move(relations_)) {
-    for (const Pid& linked : r->links) node.deliver(linked, new Envelope(Kind::LinkExit, reason, self));
+    for (const Pid& linked : r->links) node.deliver(linked, new Signal(Kind::LinkExit, reason, self));
     for (const auto& [ref, watcher] : r->monitored_by)
-      node.deliver(watcher, new Envelope(Kind::Down, down_message(ref, self, reason), Term(), ref));
-    for (const auto& [ref, target] : r->monitors) node.deliver(target, new Envelope(Kind::Demonitor, Term(), self, ref));
+      node.deliver(watcher, new Signal(Kind::Down, down_message(ref, self, reason), Term(), ref));
+    for (const auto& [ref, target] : r->monitors) node.deliver(target, new Signal(Kind::Demonitor, Term(), self, ref));
   }
   node.forget(*this);
   finished_ = std::move(user);  // destroyed by `run` once no user code is on the stack
@@ -293,7 +314,7 @@ void ProcessControl::link(const Pid& other) {
 
 void ProcessControl::unlink(const Pid& other) {
   if (!relations_ || relations_->links.erase(other) == 0) return;
-  node.deliver(other, new Envelope(Kind::Unlink, Term(), pid()));
+  node.deliver(other, new Signal(Kind::Unlink, Term(), pid()));
 }
 
 Ref ProcessControl::monitor(const Pid& target) {
@@ -313,7 +334,7 @@ bool ProcessControl::demonitor(const Ref& ref) {
   if (it == relations_->monitors.end()) return false;
   const Pid target = it->second;
   relations_->monitors.erase(it);
-  node.deliver(target, new Envelope(Kind::Demonitor, Term(), pid(), ref));
+  node.deliver(target, new Signal(Kind::Demonitor, Term(), pid(), ref));
   return true;
 }
 
@@ -328,7 +349,7 @@ void ProcessControl::restart_receive_timeout() {
   if (timeout_ms_ < 0) return;
   timeout_timer_ = node.timers.add(std::chrono::milliseconds(timeout_ms_),
                                    [owner = &node, self = pid(), generation = timeout_generation_] {
-                                     owner->deliver(self, new Envelope(Kind::Timeout, Term(), Term(), Term(generation)));
+                                     owner->deliver(self, new Signal(Kind::Timeout, Term(), Term(), Term(generation)));
                                    });
 }
 

@@ -9,6 +9,7 @@
 // destroyed when the process exits; the control block lives on, closed, until the last
 // pid referring to it is gone, so a late send to it simply fails.
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -16,6 +17,7 @@
 
 #include "envelope.hpp"
 #include "local_process.hpp"
+#include "memory.hpp"
 #include "spindle/actor.hpp"
 #include "spindle/node.hpp"
 #include "spindle/process.hpp"
@@ -23,7 +25,9 @@
 
 namespace spindle::detail {
 
-struct ProcessControl final : PidBox, Actor {
+// Cache-line aligned: two processes run by different workers must not share a line
+// (a refcount bumped by one would keep evicting the other's hot fields).
+struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   ProcessControl(Node::Impl& owner, std::unique_ptr<Process> user, Atom node_name, std::uint32_t number,
                  std::uint32_t creation_number);
   ~ProcessControl() override;
@@ -33,7 +37,7 @@ struct ProcessControl final : PidBox, Actor {
   std::uint32_t key() const noexcept { return (serial << 15) | id; }
 
   // Actor
-  RunResult run(std::size_t budget) noexcept override;
+  RunResult run(const RunLimits& limits) noexcept override;
   void retain() noexcept override;
   void release() noexcept override;
 
@@ -60,8 +64,8 @@ struct ProcessControl final : PidBox, Actor {
   NodeList queue;                    // taken from the mailbox, not yet handled
   bool started = false;
   bool trap_exit = false;
-  bool has_name = false;             // guarded by the node's registry lock
-  Atom name;                         // guarded by the node's registry lock
+  std::atomic<bool> has_name{false};  // written under the node's registry lock
+  Atom name;                          // guarded by the node's registry lock
 
  private:
   // Links and monitors, allocated on first use (most processes have none).
@@ -72,12 +76,12 @@ struct ProcessControl final : PidBox, Actor {
   };
   Relations& relations();
 
-  RunResult run_passive(std::size_t budget) noexcept;
+  RunResult run_passive(const RunLimits& limits) noexcept;
   RunResult run_active() noexcept;
   /// Acts on the signals in `queue`, in order, leaving only messages behind.
   void absorb_signals() noexcept;
   /// Handles a signal; returns the message it turns into, if any. May end the process.
-  std::optional<Term> handle_signal(Envelope& e) noexcept;
+  std::optional<Term> handle_signal(Signal& e) noexcept;
   /// Runs `body` as the process; an escaping exception ends the process with a reason
   /// naming it. False once the process has exited.
   template <class Body>

@@ -27,8 +27,7 @@ std::size_t align8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 RegionBuilder::RegionBuilder(std::size_t expected_bytes) {
   const std::size_t header = align8(sizeof(Region));
   const std::size_t size = std::clamp(expected_bytes + header, kMinChunk, kMaxGrowChunk);
-  void* chunk = std::malloc(size);
-  if (chunk == nullptr) throw std::bad_alloc();
+  void* chunk = ::spindle::detail::allocate(size);  // not RegionBuilder::allocate
   // Until `finish`, the count holds a bias no stray release can exhaust, so temporary
   // terms made while building (and dropped on an error path) never free the region.
   region_ = new (chunk) Region{kBuildingBias, nullptr, Term()};
@@ -44,8 +43,7 @@ RegionBuilder::~RegionBuilder() {
 void RegionBuilder::add_chunk(std::size_t min_bytes) {
   const std::size_t header = align8(sizeof(void*));
   const std::size_t size = std::max(min_bytes + header, std::min(last_chunk_size_ * 2, kMaxGrowChunk));
-  void* chunk = std::malloc(size);
-  if (chunk == nullptr) throw std::bad_alloc();
+  void* chunk = ::spindle::detail::allocate(size);  // not RegionBuilder::allocate
   *static_cast<void**>(chunk) = region_->more_chunks;
   region_->more_chunks = chunk;
   next_ = static_cast<std::byte*>(chunk) + header;
@@ -74,11 +72,11 @@ void free_region(Region* region) noexcept {
   void* chunk = region->more_chunks;
   while (chunk != nullptr) {
     void* next = *static_cast<void**>(chunk);
-    std::free(chunk);
+    deallocate(chunk);
     chunk = next;
   }
   region->~Region();
-  std::free(region);
+  deallocate(region);
 }
 
 // ----- standalone boxes -----
@@ -137,7 +135,7 @@ void free_one(Box* box, Worklist& pending) {
       break;
   }
   // Every term member has been detached, so nothing is left to destroy but the memory.
-  ::operator delete(box);
+  deallocate(box);
 }
 
 }  // namespace

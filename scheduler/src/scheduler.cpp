@@ -7,21 +7,16 @@
 //    steal it. Chains are capped (`handoff_limit`) so a busy pair cannot hold a worker.
 //  - Actors woken from outside threads, and actors that used up their budget, go on the
 //    arena's shared FIFO queue, so a yield really lets the others go first.
-//
-// Each arena slot has its own task_group, so the bookkeeping of local spawns stays in
-// that worker's cache line instead of one counter shared by all workers.
-
-#include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/info.h>
-#include <oneapi/tbb/task_arena.h>
-#include <oneapi/tbb/task_group.h>
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <utility>
 
+#include "handoff.hpp"
 #include "spindle/scheduler.hpp"
+#include "tbb_pool.hpp"
+
+#include <oneapi/tbb/info.h>
 
 namespace spindle {
 namespace {
@@ -34,8 +29,7 @@ struct Counter {
   std::uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
 };
 
-struct alignas(64) Slot {
-  tbb::task_group group;
+struct alignas(64) SlotStats {
   Counter runs;
   Counter handoffs;
   Counter spawned;
@@ -60,40 +54,30 @@ struct Scheduler::Impl {
   Impl(Scheduler& self, const SchedulerOptions& options)
       : owner(self),
         threads(resolve_threads(options.threads)),
-        budget(std::max<std::size_t>(1, options.budget)),
+        limits{std::max<std::size_t>(1, options.budget), options.time_slice},
         handoff_limit(std::max<std::size_t>(1, options.handoff_limit)),
-        // oneTBB creates at most (allowed parallelism - 1) workers process-wide; ask for
-        // enough that this arena can have `threads` of them.
-        parallelism(tbb::global_control::max_allowed_parallelism,
-                    std::max(threads + 1, tbb::global_control::active_value(
-                                              tbb::global_control::max_allowed_parallelism))),
-        arena(static_cast<int>(threads), 0),
-        slots(new Slot[threads + 1]) {
-    arena.initialize();
-  }
+        stats(new SlotStats[threads + 1]),
+        pool(std::make_unique<detail::TbbPool>(threads, &Impl::task_body, this)) {}
 
   ~Impl() {
-    // Let every task already queued finish. Tasks may spawn others, so go round twice;
-    // by now nothing outside starts new work (the Node closed its actors first).
-    arena.execute([this] {
-      for (int pass = 0; pass < 2; ++pass) {
-        for (std::size_t i = 0; i <= threads; ++i) slots[i].group.wait();
-        shared.wait();
-      }
-    });
+    pool.reset();                // waits for every task
+    detail::handoff_acquire();   // and makes their effects visible to what follows
   }
 
-  Slot& slot_of(const Worker& w) noexcept { return slots[std::min(w.slot, threads)]; }
+  static void task_body(void* impl, Actor* actor) noexcept { static_cast<Impl*>(impl)->execute(actor); }
+
+  SlotStats& stats_of(const Worker& w) noexcept { return stats[std::min(w.slot, threads)]; }
 
   // The body of every task: runs `first`, then whatever lands in the run-next slot.
   void execute(Actor* first) noexcept {
+    detail::handoff_acquire();
     Worker& w = t_worker;
     const Worker saved = w;
     w.owner = &owner;
     w.next = nullptr;
-    const int index = tbb::this_task_arena::current_thread_index();
+    const int index = detail::TbbPool::current_slot();
     w.slot = index < 0 ? threads : static_cast<std::size_t>(index);
-    Slot& slot = slot_of(w);
+    SlotStats& slot = stats_of(w);
     Actor* actor = first;
     for (std::size_t chain = 1; actor != nullptr; ++chain) {
       run_one(*actor, slot);
@@ -106,12 +90,13 @@ struct Scheduler::Impl {
       slot.handoffs.bump();
     }
     w = saved;
+    detail::handoff_release();  // lets the pool's final wait see this task's effects
   }
 
-  void run_one(Actor& actor, Slot& slot) noexcept {
+  void run_one(Actor& actor, SlotStats& slot) noexcept {
     for (int attempt = 0;; ++attempt) {
       slot.runs.bump();
-      switch (Scheduler::run(actor, budget)) {
+      switch (Scheduler::run(actor, limits)) {
         case Actor::RunResult::Idle:
           if (actor.mailbox().try_idle() || actor.mailbox().closed()) return Scheduler::release(actor);
           if (attempt < 4) continue;  // mail arrived just now: keep going
@@ -129,44 +114,34 @@ struct Scheduler::Impl {
     Worker& w = t_worker;
     if (w.owner != &owner) return enqueue(actor);
     if (Actor* displaced = std::exchange(w.next, actor)) {
-      Slot& slot = slot_of(w);
-      slot.spawned.bump();
-      slot.group.run([this, displaced] { execute(displaced); });
+      stats_of(w).spawned.bump();
+      detail::handoff_release();
+      pool->spawn_local(w.slot, displaced);
     }
   }
 
   void enqueue(Actor* actor) {
     enqueued.fetch_add(1, std::memory_order_relaxed);
-    arena.enqueue(shared.defer([this, actor] { execute(actor); }));
+    detail::handoff_release();
+    pool->enqueue(actor);
   }
 
   Scheduler& owner;
   const std::size_t threads;
-  const std::size_t budget;
+  const RunLimits limits;
   const std::size_t handoff_limit;
-  tbb::global_control parallelism;
-  tbb::task_arena arena;
-  std::unique_ptr<Slot[]> slots;  // one per arena slot, plus one for anything else
-  tbb::task_group shared;         // tasks on the arena's shared queue
+  std::unique_ptr<SlotStats[]> stats;  // one per arena slot, plus one for anything else
   std::atomic<std::uint64_t> enqueued{0};
+  std::unique_ptr<detail::TbbPool> pool;
 };
 
 Scheduler::Scheduler(SchedulerOptions options) : impl_(std::make_unique<Impl>(*this, options)) {}
 
 Scheduler::~Scheduler() = default;
 
-bool Scheduler::deliver(Actor& actor, MailboxNode* node) {
-  switch (actor.mailbox().push(node)) {
-    case Mailbox::Push::Closed:
-      return false;
-    case Mailbox::Push::Queued:
-      return true;
-    case Mailbox::Push::QueuedWasIdle:
-      retain(actor);
-      impl_->schedule(&actor);
-      return true;
-  }
-  return true;
+void Scheduler::schedule_retained(Actor& actor) {
+  retain(actor);
+  impl_->schedule(&actor);
 }
 
 bool Scheduler::wake(Actor& actor) {
@@ -177,14 +152,14 @@ bool Scheduler::wake(Actor& actor) {
 }
 
 std::size_t Scheduler::threads() const noexcept { return impl_->threads; }
-std::size_t Scheduler::budget() const noexcept { return impl_->budget; }
+std::size_t Scheduler::budget() const noexcept { return impl_->limits.budget; }
 
 SchedulerStats Scheduler::stats() const noexcept {
   SchedulerStats s;
   for (std::size_t i = 0; i <= impl_->threads; ++i) {
-    s.runs += impl_->slots[i].runs.get();
-    s.handoffs += impl_->slots[i].handoffs.get();
-    s.spawned += impl_->slots[i].spawned.get();
+    s.runs += impl_->stats[i].runs.get();
+    s.handoffs += impl_->stats[i].handoffs.get();
+    s.spawned += impl_->stats[i].spawned.get();
   }
   s.enqueued = impl_->enqueued.load(std::memory_order_relaxed);
   return s;

@@ -57,7 +57,8 @@ class Recorder : public Actor {
   std::vector<int> seen;  // touched only inside run
 
  protected:
-  RunResult run(std::size_t budget) noexcept override {
+  RunResult run(const RunLimits& limits) noexcept override {
+    const std::size_t budget = limits.budget;
     if (running_.exchange(true)) overlapped = true;
     runs.fetch_add(1);
     int handled = 0;
@@ -138,7 +139,8 @@ class Relay : public Actor {
   static inline std::atomic<long> hops{0};
 
  protected:
-  RunResult run(std::size_t budget) noexcept override {
+  RunResult run(const RunLimits& limits) noexcept override {
+    const std::size_t budget = limits.budget;
     for (std::size_t i = 0; i < budget; ++i) {
       NodeList batch = mailbox().take_all();
       if (batch.empty()) return RunResult::Idle;
@@ -166,8 +168,8 @@ class Relay : public Actor {
 
 TEST(Scheduler, ActorsWakeEachOtherThroughWorkers) {
   Latch done;
+  std::vector<std::unique_ptr<Relay>> ring;  // actors outlive the scheduler that runs them
   Scheduler scheduler({.threads = 2});
-  std::vector<std::unique_ptr<Relay>> ring;
   for (int i = 0; i < 100; ++i) ring.push_back(std::make_unique<Relay>(scheduler, done));
   for (std::size_t i = 0; i < ring.size(); ++i) ring[i]->next = ring[(i + 1) % ring.size()].get();
   for (int token = 0; token < 8; ++token) scheduler.deliver(*ring[token], new Note(100'000));

@@ -2,6 +2,7 @@
 /// @file
 /// The scheduler's unit of work: something with a mailbox that runs when it has mail.
 
+#include <chrono>
 #include <cstddef>
 
 #include "spindle/mailbox.hpp"
@@ -9,6 +10,14 @@
 namespace spindle {
 
 class Scheduler;
+
+/// How long one run of an actor may go on: at most `budget` messages, and about `slice`
+/// of time (checked now and then), whichever ends first. Like BEAM's reductions, this
+/// lets a busy actor drain a deep mailbox without holding a worker for long.
+struct RunLimits {
+  std::size_t budget;
+  std::chrono::nanoseconds slice;
+};
 
 /// Derive from Actor to be run by a `Scheduler`. The scheduler guarantees that at most
 /// one worker runs a given actor at any moment, and that an actor is scheduled exactly
@@ -31,8 +40,8 @@ class Actor {
  protected:
   virtual ~Actor() = default;
 
-  /// Handles at most `budget` messages. Called on a worker, never concurrently.
-  virtual RunResult run(std::size_t budget) noexcept = 0;
+  /// Handles messages within `limits`. Called on a worker, never concurrently.
+  virtual RunResult run(const RunLimits& limits) noexcept = 0;
   /// Reference counting that keeps the actor alive while it is scheduled.
   virtual void retain() noexcept = 0;
   virtual void release() noexcept = 0;

@@ -13,8 +13,10 @@ namespace spindle {
 struct SchedulerOptions {
   /// Worker threads; 0 means one per hardware thread.
   std::size_t threads = 0;
-  /// Messages an actor handles per run before it yields to others.
-  std::size_t budget = 64;
+  /// The most messages an actor handles per run before it yields to others.
+  std::size_t budget = 16384;
+  /// The time an actor may run before it yields (checked every few hundred messages).
+  std::chrono::nanoseconds time_slice = std::chrono::milliseconds(1);
   /// Actors one worker runs back to back through its "run next" slot (an actor woken by
   /// the one that just ran) before it lets the rest of its queue go first.
   std::size_t handoff_limit = 64;
@@ -43,7 +45,11 @@ class Scheduler {
 
   /// Puts `node` in `actor`'s mailbox and schedules the actor if it was idle.
   /// False if the mailbox is closed (the node was not taken).
-  bool deliver(Actor& actor, MailboxNode* node);
+  bool deliver(Actor& actor, MailboxNode* node) {
+    const Mailbox::Push pushed = actor.mailbox().push(node);
+    if (pushed == Mailbox::Push::QueuedWasIdle) schedule_retained(actor);
+    return pushed != Mailbox::Push::Closed;
+  }
 
   /// Schedules `actor` if its mailbox is idle (for an actor that must run without mail,
   /// such as a new one). False if it was already scheduled, running or closed.
@@ -58,8 +64,10 @@ class Scheduler {
 
  private:
   struct Impl;
+  /// Retains `actor` and schedules it (its mailbox just left the idle state).
+  void schedule_retained(Actor& actor);
   // Impl reaches Actor's protected interface through Scheduler, Actor's friend.
-  static Actor::RunResult run(Actor& actor, std::size_t budget) noexcept { return actor.run(budget); }
+  static Actor::RunResult run(Actor& actor, const RunLimits& limits) noexcept { return actor.run(limits); }
   static void retain(Actor& actor) noexcept { actor.retain(); }
   static void release(Actor& actor) noexcept { actor.release(); }
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Actor workloads, Spindle against BEAM, in one run on this machine. The two alternate
+# workload by workload, round by round, so load on a shared machine falls on both; each
+# figure is the median of the rounds. Prints a Markdown table.
+#   bench/compare_actors.sh [ROUNDS] [THREADS]    (defaults: 3 rounds, all cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+threads=${2:-$(nproc)}
+bin=${BUILD_DIR:-build}/bin
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# name | workload | n | threads
+cases=(
+  "pingpong|pingpong|1000000|$threads"
+  "ring|ring|1000000|$threads"
+  "ring_spawn|ring_spawn|100000|$threads"
+  "spawn|spawn|1000000|$threads"
+  "idle_memory|idle_memory|100000|$threads"
+  "fanin|fanin|1000000|$threads"
+  "parallel_pingpong_1|parallel_pingpong|1000000|1"
+  "parallel_pingpong_$threads|parallel_pingpong|1000000|$threads"
+)
+
+for round in $(seq "$rounds"); do
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name workload n t <<< "$c"
+    value=$("$bin/spindle-actors" --workload "$workload" --n "$n" --threads "$t" | awk '{print $2}')
+    echo "$name $value" >> "$work/spindle.txt"
+    value=$(ERL_FLAGS="+S $t:$t" escript bench/actors.erl "$workload" "$n" | awk '{print $2}')
+    echo "$name $value" >> "$work/beam.txt"
+  done
+done
+
+median() {  # "name value" lines -> the median value for `name`
+  awk -v k="$2" '$1 == k {print $2}' "$1" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+echo "| workload | unit | BEAM | Spindle | Spindle/BEAM |"
+echo "|---|---|---:|---:|---:|"
+for c in "${cases[@]}"; do
+  IFS='|' read -r name workload n t <<< "$c"
+  b=$(median "$work/beam.txt" "$name")
+  s=$(median "$work/spindle.txt" "$name")
+  if [ "$workload" = idle_memory ]; then
+    awk -v n="$name" -v b="$b" -v s="$s" 'BEGIN {printf "| %s | bytes/process (less is better) | %.0f | %.0f | %.2fx smaller |\n", n, b, s, b / s}'
+  else
+    awk -v n="$name" -v t="$t" -v b="$b" -v s="$s" -v w="$workload" 'BEGIN {
+      unit = (w ~ /pingpong/) ? "round trips/s" : (w == "ring") ? "hops/s" : (w == "fanin") ? "messages/s" : (w == "spawn") ? "spawns/s" : "processes/s"
+      printf "| %s (%s threads) | %s | %.0f | %.0f | %.2fx |\n", n, t, unit, b, s, s / b}'
+  fi
+done
+b1=$(median "$work/beam.txt" parallel_pingpong_1); bn=$(median "$work/beam.txt" "parallel_pingpong_$threads")
+s1=$(median "$work/spindle.txt" parallel_pingpong_1); sn=$(median "$work/spindle.txt" "parallel_pingpong_$threads")
+awk -v t="$threads" -v b1="$b1" -v bn="$bn" -v s1="$s1" -v sn="$sn" 'BEGIN {
+  printf "| parallel_pingpong speed-up 1 -> %s threads | ratio | %.2fx | %.2fx | |\n", t, bn / b1, sn / s1}'

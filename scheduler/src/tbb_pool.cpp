@@ -1,0 +1,64 @@
+// Compiled without ThreadSanitizer: see tbb_pool.hpp.
+
+#include "tbb_pool.hpp"
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+
+#include <algorithm>
+
+namespace spindle::detail {
+
+struct TbbPool::Impl {
+  Impl(std::size_t thread_count, Body task_body, void* task_context)
+      : threads(thread_count),
+        body(task_body),
+        context(task_context),
+        // oneTBB creates at most (allowed parallelism - 1) workers process-wide; ask for
+        // enough that this arena can have `threads` of them.
+        parallelism(tbb::global_control::max_allowed_parallelism,
+                    std::max(threads + 1,
+                             tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism))),
+        arena(static_cast<int>(threads), 0),
+        groups(new tbb::task_group[threads + 1]) {
+    arena.initialize();
+  }
+
+  const std::size_t threads;
+  const Body body;
+  void* const context;
+  tbb::global_control parallelism;
+  tbb::task_arena arena;
+  // One group per arena slot (plus one for anything else), so the bookkeeping of local
+  // spawns stays in that worker's cache line; and one for the shared queue.
+  std::unique_ptr<tbb::task_group[]> groups;
+  tbb::task_group shared;
+};
+
+TbbPool::TbbPool(std::size_t threads, Body body, void* context)
+    : impl_(std::make_unique<Impl>(threads, body, context)) {}
+
+TbbPool::~TbbPool() {
+  // Tasks may start others, so go round twice; by now nothing outside adds work.
+  impl_->arena.execute([this] {
+    for (int pass = 0; pass < 2; ++pass) {
+      for (std::size_t i = 0; i <= impl_->threads; ++i) impl_->groups[i].wait();
+      impl_->shared.wait();
+    }
+  });
+}
+
+void TbbPool::spawn_local(std::size_t slot, Actor* actor) {
+  Impl& p = *impl_;
+  p.groups[std::min(slot, p.threads)].run([&p, actor] { p.body(p.context, actor); });
+}
+
+void TbbPool::enqueue(Actor* actor) {
+  Impl& p = *impl_;
+  p.arena.enqueue(p.shared.defer([&p, actor] { p.body(p.context, actor); }));
+}
+
+int TbbPool::current_slot() noexcept { return tbb::this_task_arena::current_thread_index(); }
+
+}  // namespace spindle::detail

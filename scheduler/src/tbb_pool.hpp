@@ -1,0 +1,46 @@
+#pragma once
+// The oneTBB side of the scheduler: one arena, a task_group per arena slot, and the two
+// ways a task gets onto the arena.
+//
+// This file's .cpp is compiled without ThreadSanitizer. Debian's libtbb is not
+// instrumented, so TSan would see only half of each synchronisation inside oneTBB
+// (task objects built on one thread, run and recycled on another) and report races
+// that are not there. Keeping all oneTBB code in one uninstrumented unit avoids that
+// without hiding anything else; the scheduler restates the hand-off edge with TSan
+// annotations (see handoff.hpp).
+
+#include <cstddef>
+#include <memory>
+
+namespace spindle {
+
+class Actor;
+
+namespace detail {
+
+class TbbPool {
+ public:
+  /// What every task runs.
+  using Body = void (*)(void* context, Actor* actor) noexcept;
+
+  TbbPool(std::size_t threads, Body body, void* context);
+  /// Waits until every task has run.
+  ~TbbPool();
+  TbbPool(const TbbPool&) = delete;
+  TbbPool& operator=(const TbbPool&) = delete;
+
+  /// Onto the calling worker's own deque (`slot` is its arena slot).
+  void spawn_local(std::size_t slot, Actor* actor);
+  /// Onto the arena's shared FIFO queue.
+  void enqueue(Actor* actor);
+
+  /// The calling thread's slot in its current arena, or -1.
+  static int current_slot() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace detail
+}  // namespace spindle
