@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: set up, build the release tools, round-trip a term through spindle-etf,
-# and measure the ETF codec against BEAM on this machine.
+# and measure the ETF codec and the actor runtime against BEAM on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -16,3 +16,5 @@ echo "== spindle-etf: bytes from Erlang's term_to_binary, decoded"
 erl -noshell -eval 'io:put_chars(term_to_binary({self(), make_ref(), fun lists:sum/1, #{<<"k">> => [a|b]}, -(1 bsl 100)})), halt().' | "$etf" decode
 echo "== ETF codec throughput, Spindle vs BEAM (this machine, one run)"
 bench/compare_codec.sh "${SPINDLE_BENCH_SECONDS:-0.4}" 3
+echo "== Actor workloads, Spindle vs BEAM (this machine, one run)"
+bench/compare_actors.sh "${SPINDLE_BENCH_ROUNDS:-3}"

@@ -137,7 +137,7 @@ bool Node::Impl::send(Atom registered, Term message) {
 
 Pid Node::Impl::spawn(std::unique_ptr<Process> process, const Pid* link_to) {
   if (process == nullptr) throw std::invalid_argument("spawn: no process");
-  if (stopping.load(std::memory_order_acquire)) throw std::logic_error("spawn: the node is stopping");
+  if (stopping.load(std::memory_order_acquire) != 0) throw std::logic_error("spawn: the node is stopping");
   if (live.fetch_add(1, std::memory_order_acq_rel) >= max_processes) {
     forget_one();
     throw std::length_error("system_limit: " + std::to_string(max_processes) + " processes are alive");
@@ -160,10 +160,12 @@ Pid Node::Impl::spawn(std::unique_ptr<Process> process, const Pid* link_to) {
   Pid pid = control->pid();
   if (link_to != nullptr) control->preset_link(*link_to);
   scheduler.wake(*control);  // runs init() now; passive processes then wait for mail
-  // stop() sets `stopping` and then kills what is in the table. With a full fence on both
-  // sides, either it sees this process in the table or this spawn sees `stopping`.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (stopping.load(std::memory_order_relaxed)) deliver(pid, new detail::Signal(Kind::Exit, atoms::kill, system_pid));
+  // stop() sets `stopping` and then kills what is in the table. Both sides touch
+  // `stopping` with a read-modify-write, and those are totally ordered: either this one
+  // comes first (then stop's exchange synchronises with it and sees this process in the
+  // table) or it sees `stopping`.
+  if (stopping.fetch_add(0, std::memory_order_acq_rel) != 0)
+    deliver(pid, new detail::Signal(Kind::Exit, atoms::kill, system_pid));
   return pid;
 }
 
@@ -298,8 +300,7 @@ bool Node::cancel_timer(std::uint64_t timer) { return impl_->timers.cancel(timer
 void Node::stop() {
   if (Scheduler::current() == &impl_->scheduler)
     throw std::logic_error("Node::stop() was called from one of the node's own processes");
-  impl_->stopping.store(true, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in spawn
+  impl_->stopping.exchange(1, std::memory_order_acq_rel);  // pairs with the RMW in spawn
   for (const Pid& pid : impl_->table.all()) exit(pid, atoms::kill);
   std::unique_lock lock(impl_->lifetime_mutex);
   impl_->all_exited.wait(lock, [this] { return impl_->live.load(std::memory_order_acquire) == 0; });

@@ -89,7 +89,7 @@ struct Node::Impl {
   std::unordered_map<Atom, detail::ProcessControl*> names;
 
   std::atomic<std::size_t> live{0};
-  std::atomic<bool> stopping{false};
+  std::atomic<unsigned> stopping{0};  // an integer, so spawn can read it with an RMW
   std::mutex lifetime_mutex;  // only for waiting on all_exited
   std::condition_variable all_exited;
 };
