@@ -16,7 +16,7 @@
 
 #include <zlib.h>
 
-#include "big_endian.hpp"
+#include "spindle/detail/big_endian.hpp"
 #include "box_alloc.hpp"
 #include "hash_mix.hpp"
 #include "radix_sort.hpp"

@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "big_endian.hpp"
+#include "spindle/detail/big_endian.hpp"
 #include "hash_mix.hpp"
 #include "small_stack.hpp"
 #include "spindle/etf.hpp"

@@ -170,10 +170,15 @@ Pid Node::Impl::spawn(std::unique_ptr<Process> process, const Pid* link_to) {
 }
 
 void Node::Impl::forget_one() noexcept {
-  if (live.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    std::lock_guard lock(lifetime_mutex);
-    all_exited.notify_all();
-  }
+  // stop() may destroy the node as soon as it sees `live` at zero, so the last exit must
+  // not touch the node after that store. It makes the final decrement under the mutex
+  // stop() checks `live` under, and stop() cannot get the mutex until this thread has
+  // finished notifying. Every other exit stays lock-free.
+  std::size_t count = live.load(std::memory_order_relaxed);
+  while (count > 1)
+    if (live.compare_exchange_weak(count, count - 1, std::memory_order_acq_rel, std::memory_order_relaxed)) return;
+  std::lock_guard lock(lifetime_mutex);
+  if (live.fetch_sub(1, std::memory_order_acq_rel) == 1) all_exited.notify_all();
 }
 
 void Node::Impl::forget(ProcessControl& control) noexcept {

@@ -60,8 +60,9 @@ struct Scheduler::Impl {
         pool(std::make_unique<detail::TbbPool>(threads, &Impl::task_body, this)) {}
 
   ~Impl() {
-    pool.reset();                // waits for every task
-    detail::handoff_acquire();   // and makes their effects visible to what follows
+    // Wait while `pool` is still valid: running tasks read it to start others.
+    pool->wait_until_idle();
+    detail::handoff_acquire();  // makes the tasks' effects visible to what follows
   }
 
   static void task_body(void* impl, Actor* actor) noexcept { static_cast<Impl*>(impl)->execute(actor); }

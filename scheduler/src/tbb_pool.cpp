@@ -7,6 +7,7 @@
 #include <oneapi/tbb/task_group.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace spindle::detail {
 
@@ -34,29 +35,43 @@ struct TbbPool::Impl {
   // spawns stays in that worker's cache line; and one for the shared queue.
   std::unique_ptr<tbb::task_group[]> groups;
   tbb::task_group shared;
+  // Tasks created and not yet finished. One RMW pair per task (a run-next chain of many
+  // actor runs is one task), which is small beside oneTBB's own cost per task.
+  std::atomic<std::size_t> outstanding{0};
+
+  void run(Actor* actor) {
+    body(context, actor);
+    outstanding.fetch_sub(1, std::memory_order_release);
+  }
 };
 
 TbbPool::TbbPool(std::size_t threads, Body body, void* context)
     : impl_(std::make_unique<Impl>(threads, body, context)) {}
 
-TbbPool::~TbbPool() {
-  // Tasks may start others, so go round twice; by now nothing outside adds work.
-  impl_->arena.execute([this] {
-    for (int pass = 0; pass < 2; ++pass) {
-      for (std::size_t i = 0; i <= impl_->threads; ++i) impl_->groups[i].wait();
-      impl_->shared.wait();
-    }
-  });
+TbbPool::~TbbPool() { wait_until_idle(); }
+
+void TbbPool::wait_until_idle() {
+  Impl& p = *impl_;
+  // A task in one group may start one in another after that group's wait returned, so
+  // go round until nothing is outstanding.
+  while (p.outstanding.load(std::memory_order_acquire) != 0) {
+    p.arena.execute([&p] {
+      for (std::size_t i = 0; i <= p.threads; ++i) p.groups[i].wait();
+      p.shared.wait();
+    });
+  }
 }
 
 void TbbPool::spawn_local(std::size_t slot, Actor* actor) {
   Impl& p = *impl_;
-  p.groups[std::min(slot, p.threads)].run([&p, actor] { p.body(p.context, actor); });
+  p.outstanding.fetch_add(1, std::memory_order_relaxed);
+  p.groups[std::min(slot, p.threads)].run([&p, actor] { p.run(actor); });
 }
 
 void TbbPool::enqueue(Actor* actor) {
   Impl& p = *impl_;
-  p.arena.enqueue(p.shared.defer([&p, actor] { p.body(p.context, actor); }));
+  p.outstanding.fetch_add(1, std::memory_order_relaxed);
+  p.arena.enqueue(p.shared.defer([&p, actor] { p.run(actor); }));
 }
 
 int TbbPool::current_slot() noexcept { return tbb::this_task_arena::current_thread_index(); }

@@ -26,6 +26,10 @@ class TbbPool {
   TbbPool(std::size_t threads, Body body, void* context);
   /// Waits until every task has run.
   ~TbbPool();
+  /// Returns once no task is queued or running. Tasks may start others, in any group,
+  /// so this waits until a count of outstanding tasks reaches zero; the caller must
+  /// have stopped adding work from outside.
+  void wait_until_idle();
   TbbPool(const TbbPool&) = delete;
   TbbPool& operator=(const TbbPool&) = delete;
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <thread>
 #include <unordered_set>
@@ -501,6 +503,26 @@ TEST(NodeLifetime, TheProcessLimitIsAClearError) {
   node.spawn<Echo>();
   node.spawn<Echo>();
   EXPECT_THROW(node.spawn<Echo>(), std::length_error);
+}
+
+// An idle node sleeps: its workers and timer thread must not spin.
+TEST(NodeLifetime, AnIdleNodeUsesNoCpu) {
+  const auto cpu_seconds = [] {
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  };
+  Node node({.scheduler = {.threads = 2}});
+  Inbox inbox(node);
+  const Pid echo = node.spawn<Echo>();
+  node.send(echo, tuple(inbox.pid(), atom("warm_up")));
+  ASSERT_TRUE(inbox.receive().has_value());
+  node.send_after(10s, echo, atom("far_future"));  // a pending timer must not wake anyone early
+  std::this_thread::sleep_for(200ms);               // let the workers go to sleep
+  const double before = cpu_seconds();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_LT(cpu_seconds() - before, 0.05);  // under 10% of one core over the idle half-second
 }
 
 TEST(NodeLifetime, RefsAreUnique) {

@@ -1,0 +1,103 @@
+#pragma once
+/// @file
+/// Distribution frames after the handshake (erl_ext_dist, "Distribution Header"): the
+/// header with its atom cache, fragmented messages, and the control message and payload
+/// that follow. Stateful per connection and direction, without I/O.
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "spindle/byte_buffer.hpp"
+#include "spindle/etf.hpp"
+#include "spindle/term.hpp"
+
+namespace spindle::dist {
+
+/// A frame that breaks the protocol. The connection it came on is closed.
+class FrameError : public std::runtime_error {
+ public:
+  FrameError(const std::string& what, std::size_t offset)
+      : std::runtime_error(what + " (at byte " + std::to_string(offset) + " of the frame)"), offset_(offset) {}
+  std::size_t offset() const noexcept { return offset_; }
+
+ private:
+  std::size_t offset_;
+};
+
+/// A message as it arrived: the control tuple and, for sends and exits with a payload,
+/// the term after it.
+struct IncomingMessage {
+  Term control;
+  std::optional<Term> payload;
+};
+
+struct FrameLimits {
+  /// Largest message reassembled from fragments.
+  std::size_t max_message_bytes = std::size_t{256} << 20;
+  /// Fragmented messages in progress at once (peers interleave their senders').
+  std::size_t max_pending_sequences = 256;
+  /// Bytes held by all fragmented messages in progress.
+  std::size_t max_pending_bytes = std::size_t{512} << 20;
+  /// Options for decoding the terms (nesting depth and so on).
+  etf::DecodeOptions decode = {};
+};
+
+/// Reads the frames one peer sends: keeps its atom cache and its fragments in progress.
+class FrameReader {
+ public:
+  explicit FrameReader(FrameLimits limits = {});
+
+  /// `frame` is one frame without its 4-byte length (a binary term: large binaries in
+  /// the message point into it). An empty frame is a tick. Returns the message the
+  /// frame completes, if any. Throws FrameError or etf::DecodeError.
+  std::optional<IncomingMessage> read(const Term& frame);
+
+  /// Bytes held by fragmented messages in progress.
+  std::size_t pending_bytes() const noexcept { return pending_bytes_; }
+
+ private:
+  struct Sequence {
+    std::vector<Atom> atoms;  // the refs of its header
+    ByteBuffer body;          // control message and payload so far
+    std::uint64_t next_fragment;
+  };
+
+  std::vector<Atom> read_header(std::span<const std::uint8_t> frame, std::size_t& pos);
+  IncomingMessage decode(std::span<const std::uint8_t> body, std::size_t base, const std::vector<Atom>& atoms,
+                         const Term* shared) const;
+
+  FrameLimits limits_;
+  std::array<Atom, 2048> cache_{};
+  std::bitset<2048> cached_;
+  std::unordered_map<std::uint64_t, Sequence> sequences_;
+  std::size_t pending_bytes_ = 0;
+};
+
+/// Writes the frames we send to one peer: keeps the outgoing atom cache. Must be used
+/// in the order the frames go on the wire (the peer updates its cache as it reads).
+class FrameWriter {
+ public:
+  /// Appends the frame(s) for `control` and an already-encoded `payload` (ETF without
+  /// version byte, or empty) to `out`, each with its 4-byte length. Atoms of the control
+  /// message go through the atom cache. Messages over `fragment_size` bytes are split
+  /// into fragments (0: never split; needs DFLAG_FRAGMENTS on both sides).
+  void write(const Term& control, std::span<const std::uint8_t> payload, ByteBuffer& out,
+             std::size_t fragment_size = 0);
+
+  /// An empty frame: a tick.
+  static void write_tick(ByteBuffer& out);
+
+ private:
+  std::array<Atom, 2048> cache_{};
+  std::bitset<2048> cached_;
+  std::uint64_t next_sequence_ = 1;
+};
+
+}  // namespace spindle::dist

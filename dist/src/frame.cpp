@@ -1,0 +1,292 @@
+#include "spindle/dist/frame.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "spindle/detail/big_endian.hpp"
+#include "wire.hpp"
+
+namespace spindle::dist {
+namespace {
+
+constexpr std::uint8_t kVersion = 131;
+constexpr std::uint8_t kPassThrough = 112;
+constexpr std::uint8_t kNormalHeader = 68;       // 'D'
+constexpr std::uint8_t kFragmentStart = 69;      // 'E'
+constexpr std::uint8_t kFragmentContinue = 70;   // 'F'
+constexpr std::size_t kCacheSize = 2048;
+
+std::size_t cache_slot(Atom a) noexcept {
+  return (std::size_t{a.index()} * 0x9E3779B1u >> 7) % kCacheSize;
+}
+
+template <class Body>
+auto wire_guarded(Body&& body) {
+  try {
+    return body();
+  } catch (const detail::WireError& e) {
+    throw FrameError(std::string("truncated distribution header: ") + e.what(), e.offset());
+  }
+}
+
+}  // namespace
+
+// ----- reading -----
+
+FrameReader::FrameReader(FrameLimits limits) : limits_(limits) {}
+
+std::vector<Atom> FrameReader::read_header(std::span<const std::uint8_t> frame, std::size_t& pos) {
+  return wire_guarded([&] {
+    detail::WireReader r(frame.subspan(pos), "distribution header", pos);
+    const std::size_t count = r.u8();
+    std::vector<Atom> atoms;
+    if (count == 0) {
+      pos = r.position();
+      return atoms;
+    }
+    const auto flags = r.bytes(count / 2 + 1);
+    const auto nibble = [&](std::size_t i) { return (i % 2 == 0) ? flags[i / 2] & 0x0F : flags[i / 2] >> 4; };
+    const bool long_atoms = (nibble(count) & 1) != 0;
+    atoms.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const unsigned flag = nibble(i);
+      const std::size_t slot = ((flag & 7) << 8) | r.u8();
+      if (flag & 8) {  // a new cache entry: the atom's text follows
+        const std::size_t text_at = r.position();
+        const std::size_t length = long_atoms ? r.u16() : r.u8();
+        const std::string_view text = r.text(length);
+        try {
+          cache_[slot] = Atom(text);
+        } catch (const AtomError& e) {
+          throw FrameError(std::string("atom in the distribution header: ") + e.what(), text_at);
+        }
+        cached_.set(slot);
+      } else if (!cached_.test(slot)) {
+        throw FrameError("reference to atom cache entry " + std::to_string(slot) + " that was never filled",
+                         r.position() - 1);
+      }
+      atoms.push_back(cache_[slot]);
+    }
+    pos = r.position();
+    return atoms;
+  });
+}
+
+IncomingMessage FrameReader::decode(std::span<const std::uint8_t> body, std::size_t base,
+                                    const std::vector<Atom>& atoms, const Term* shared) const {
+  etf::DecodeOptions options = limits_.decode;
+  options.atom_cache = atoms;
+  std::size_t pos = 0;
+  IncomingMessage message;
+  try {
+    message.control = etf::decode_body(body, pos, options, shared);
+    if (pos < body.size()) message.payload = etf::decode_body(body, pos, options, shared);
+  } catch (const etf::DecodeError& e) {
+    throw FrameError(std::string("bad term in a distribution message: ") + e.detail(), base + e.offset());
+  }
+  if (pos != body.size())
+    throw FrameError(std::to_string(body.size() - pos) + " bytes after the message", base + pos);
+  if (!message.control.is_tuple() || message.control.as_tuple().size() == 0 || !message.control.as_tuple()[0].is_small())
+    throw FrameError("the control message is not a tuple starting with an integer: " +
+                         message.control.to_string().substr(0, 200),
+                     base);
+  return message;
+}
+
+std::optional<IncomingMessage> FrameReader::read(const Term& frame_term) {
+  const std::span<const std::uint8_t> frame = frame_term.as_binary().bytes();
+  if (frame.empty()) return std::nullopt;  // tick
+  if (frame[0] == kPassThrough) {
+    // No distribution header: the terms carry their own version bytes.
+    IncomingMessage message;
+    std::size_t pos = 1;
+    try {
+      for (int i = 0; i < 2 && pos < frame.size(); ++i) {
+        if (frame[pos] != kVersion) throw FrameError("pass-through term without version byte", pos);
+        ++pos;
+        Term t = etf::decode_body(frame, pos, limits_.decode, &frame_term);
+        (i == 0 ? message.control : message.payload.emplace()) = std::move(t);
+      }
+    } catch (const etf::DecodeError& e) {
+      throw FrameError(std::string("bad term in a distribution message: ") + e.detail(), e.offset());
+    }
+    if (pos != frame.size()) throw FrameError("bytes after a pass-through message", pos);
+    return message;
+  }
+  if (frame.size() < 2 || frame[0] != kVersion)
+    throw FrameError("a distribution frame starts with 131 or 112, not " + std::to_string(frame[0]), 0);
+
+  const std::uint8_t kind = frame[1];
+  if (kind == kNormalHeader) {
+    std::size_t pos = 2;
+    const std::vector<Atom> atoms = read_header(frame, pos);
+    return decode(frame.subspan(pos), pos, atoms, &frame_term);
+  }
+  if (kind != kFragmentStart && kind != kFragmentContinue)
+    throw FrameError("unknown distribution header " + std::to_string(kind), 1);
+
+  const auto [sequence, fragment] = wire_guarded([&] {
+    detail::WireReader r(frame.subspan(2), "fragment header", 2);
+    const std::uint64_t s = r.u64();
+    return std::pair{s, r.u64()};
+  });
+  std::size_t pos = 18;
+  if (fragment == 0) throw FrameError("fragment number 0", 10);
+
+  if (kind == kFragmentStart) {
+    std::vector<Atom> atoms = read_header(frame, pos);
+    if (fragment == 1) return decode(frame.subspan(pos), pos, atoms, &frame_term);  // a one-fragment message
+    if (sequences_.contains(sequence)) throw FrameError("fragmented message " + std::to_string(sequence) + " started twice", 2);
+    if (sequences_.size() >= limits_.max_pending_sequences)
+      throw FrameError("more than " + std::to_string(limits_.max_pending_sequences) + " fragmented messages in progress", 2);
+    const std::size_t size = frame.size() - pos;
+    if (pending_bytes_ + size > limits_.max_pending_bytes)
+      throw FrameError("fragmented messages in progress exceed " + std::to_string(limits_.max_pending_bytes) + " bytes", 2);
+    Sequence& s = sequences_[sequence];
+    s.atoms = std::move(atoms);
+    s.body.append(frame.subspan(pos));
+    s.next_fragment = fragment - 1;
+    pending_bytes_ += size;
+    return std::nullopt;
+  }
+
+  auto it = sequences_.find(sequence);
+  if (it == sequences_.end()) throw FrameError("fragment of unknown message " + std::to_string(sequence), 2);
+  Sequence& s = it->second;
+  if (fragment != s.next_fragment)
+    throw FrameError("fragment " + std::to_string(fragment) + " of message " + std::to_string(sequence) +
+                         " arrived when " + std::to_string(s.next_fragment) + " was due",
+                     10);
+  const std::size_t size = frame.size() - pos;
+  if (s.body.size() + size > limits_.max_message_bytes)
+    throw FrameError("fragmented message larger than " + std::to_string(limits_.max_message_bytes) + " bytes", pos);
+  if (pending_bytes_ + size > limits_.max_pending_bytes)
+    throw FrameError("fragmented messages in progress exceed " + std::to_string(limits_.max_pending_bytes) + " bytes", pos);
+  s.body.append(frame.subspan(pos));
+  pending_bytes_ += size;
+  if (--s.next_fragment > 0) return std::nullopt;
+  Sequence done = std::move(s);
+  sequences_.erase(it);
+  pending_bytes_ -= done.body.size();
+  return decode(done.body.bytes(), 0, done.atoms, nullptr);
+}
+
+// ----- writing -----
+
+namespace {
+
+// Atom cache references for one message: each distinct atom once, up to 255.
+class MessageAtoms final : public etf::AtomCacheEncoder {
+ public:
+  struct Ref {
+    Atom atom;
+    std::size_t slot;
+    bool fresh;
+  };
+
+  MessageAtoms(const std::array<Atom, kCacheSize>& cache, const std::bitset<kCacheSize>& cached)
+      : cache_(cache), cached_(cached) {}
+
+  int reference(Atom a) override {
+    for (std::size_t i = 0; i < refs.size(); ++i)
+      if (refs[i].atom == a) return static_cast<int>(i);
+    if (refs.size() == 255) return -1;  // the header holds 255 references: write the rest in full
+    const std::size_t slot = cache_slot(a);
+    const bool fresh = !(cached_.test(slot) && cache_[slot] == a);
+    for (const Ref& r : refs)
+      if (r.slot == slot) return -1;  // one slot per message keeps the two caches in step
+    refs.push_back({a, slot, fresh});
+    return static_cast<int>(refs.size() - 1);
+  }
+
+  std::vector<Ref> refs;
+
+ private:
+  const std::array<Atom, kCacheSize>& cache_;
+  const std::bitset<kCacheSize>& cached_;
+};
+
+}  // namespace
+
+void FrameWriter::write_tick(ByteBuffer& out) { std::memset(out.extend(4), 0, 4); }
+
+void FrameWriter::write(const Term& control, std::span<const std::uint8_t> payload, ByteBuffer& out,
+                        std::size_t fragment_size) {
+  MessageAtoms atoms(cache_, cached_);
+  ByteBuffer encoded;
+  etf::encode_body(control, encoded, &atoms);
+
+  // The header: count, flag nibbles (plus the long-atoms nibble), then each reference.
+  ByteBuffer header;
+  const std::size_t count = atoms.refs.size();
+  header.push_back(static_cast<std::uint8_t>(count));
+  if (count > 0) {
+    bool long_atoms = false;
+    for (const auto& r : atoms.refs) long_atoms = long_atoms || r.atom.text().size() > 255;
+    const std::size_t flags_at = header.size();
+    std::memset(header.extend(count / 2 + 1), 0, count / 2 + 1);
+    const auto set_nibble = [&](std::size_t i, unsigned value) {
+      header[flags_at + i / 2] |= static_cast<std::uint8_t>(i % 2 == 0 ? value : value << 4);
+    };
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto& r = atoms.refs[i];
+      set_nibble(i, (r.fresh ? 8u : 0u) | static_cast<unsigned>(r.slot >> 8));
+      header.push_back(static_cast<std::uint8_t>(r.slot & 0xFF));
+      if (r.fresh) {
+        const std::string_view text = r.atom.text();
+        if (long_atoms) header.push_back(static_cast<std::uint8_t>(text.size() >> 8));
+        header.push_back(static_cast<std::uint8_t>(text.size()));
+        header.append(text.data(), text.size());
+        cache_[r.slot] = r.atom;  // the peer updates its cache as it reads this header
+        cached_.set(r.slot);
+      }
+    }
+    set_nibble(count, long_atoms ? 1u : 0u);
+  }
+
+  const std::size_t whole = 2 + header.size() + encoded.size() + payload.size();
+  if (fragment_size == 0 || whole <= fragment_size) {
+    std::uint8_t* p = out.extend(6);
+    spindle::detail::store_be32(p, static_cast<std::uint32_t>(whole));
+    p[4] = kVersion;
+    p[5] = kNormalHeader;
+    out.append(header.bytes());
+    out.append(encoded.bytes());
+    out.append(payload);
+    return;
+  }
+
+  // Fragments: the header and control message go whole in the first, the payload is split.
+  const std::uint64_t sequence = next_sequence_++;
+  const std::size_t first_room = fragment_size > 18 + header.size() + encoded.size()
+                                     ? fragment_size - 18 - header.size() - encoded.size()
+                                     : 0;
+  const std::size_t first_part = std::min(first_room, payload.size());
+  const std::size_t rest = payload.size() - first_part;
+  const std::size_t chunk = std::max<std::size_t>(fragment_size - 18, 1);
+  const std::uint64_t fragments = 1 + (rest + chunk - 1) / chunk;
+
+  std::uint8_t* p = out.extend(22);
+  spindle::detail::store_be32(p, static_cast<std::uint32_t>(18 + header.size() + encoded.size() + first_part));
+  p[4] = kVersion;
+  p[5] = kFragmentStart;
+  spindle::detail::store_be64(p + 6, sequence);
+  spindle::detail::store_be64(p + 14, fragments);
+  out.append(header.bytes());
+  out.append(encoded.bytes());
+  out.append(payload.subspan(0, first_part));
+  std::size_t offset = first_part;
+  for (std::uint64_t f = fragments - 1; f >= 1; --f) {
+    const std::size_t n = std::min(chunk, payload.size() - offset);
+    p = out.extend(22);
+    spindle::detail::store_be32(p, static_cast<std::uint32_t>(18 + n));
+    p[4] = kVersion;
+    p[5] = kFragmentContinue;
+    spindle::detail::store_be64(p + 6, sequence);
+    spindle::detail::store_be64(p + 14, f);
+    out.append(payload.subspan(offset, n));
+    offset += n;
+  }
+}
+
+}  // namespace spindle::dist

@@ -1,0 +1,207 @@
+#include <gtest/gtest.h>
+
+#include "spindle/dist/frame.hpp"
+#include "spindle/term_text.hpp"
+
+namespace spindle::dist {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Splits what a FrameWriter wrote into frames (binary terms without the 4-byte length).
+std::vector<Term> split(const ByteBuffer& out) {
+  std::vector<Term> frames;
+  for (std::size_t pos = 0; pos < out.size();) {
+    const std::size_t n = (std::size_t{out[pos]} << 24) | (std::size_t{out[pos + 1]} << 16) |
+                          (std::size_t{out[pos + 2]} << 8) | out[pos + 3];
+    frames.push_back(binary(std::span<const std::uint8_t>(out.data() + pos + 4, n)));
+    pos += 4 + n;
+  }
+  return frames;
+}
+
+Term frame(Bytes bytes) { return binary(std::span<const std::uint8_t>(bytes)); }
+
+FrameError frame_error(FrameReader& reader, const Term& f) {
+  try {
+    reader.read(f);
+    ADD_FAILURE() << "frame accepted";
+  } catch (const FrameError& e) {
+    return e;
+  }
+  return FrameError("none", 0);
+}
+
+const Pid kFrom(atom("a@host"), 1, 2, 3);
+const Pid kTo(atom("b@host"), 4, 5, 6);
+
+TEST(Frame, MessagesRoundTripThroughTheAtomCache) {
+  FrameWriter writer;
+  FrameReader reader;
+  ByteBuffer payload;
+  etf::encode_body(tuple(atom("hello"), kFrom, binary("world")), payload);
+  ByteBuffer out;
+  const Term control = tuple(22, kFrom, kTo);  // SEND_SENDER
+  writer.write(control, payload.bytes(), out);
+  writer.write(control, payload.bytes(), out);  // the second time the node atoms are cached
+  const auto frames = split(out);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_LT(frames[1].as_binary().size(), frames[0].as_binary().size());
+  for (const Term& f : frames) {
+    const auto m = reader.read(f);
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->control, control);
+    ASSERT_TRUE(m->payload.has_value());
+    EXPECT_EQ(*m->payload, tuple(atom("hello"), kFrom, binary("world")));
+  }
+}
+
+TEST(Frame, ControlMessagesWithoutPayload) {
+  FrameWriter writer;
+  FrameReader reader;
+  ByteBuffer out;
+  writer.write(tuple(1, kFrom, kTo), {}, out);  // LINK
+  const auto m = reader.read(split(out).at(0));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->control, tuple(1, kFrom, kTo));
+  EXPECT_FALSE(m->payload.has_value());
+}
+
+TEST(Frame, TicksAreEmptyFrames) {
+  ByteBuffer out;
+  FrameWriter::write_tick(out);
+  EXPECT_EQ(out.size(), 4u);
+  FrameReader reader;
+  EXPECT_FALSE(reader.read(binary("")).has_value());
+}
+
+TEST(Frame, LargeMessagesAreFragmentedAndReassembled) {
+  FrameWriter writer;
+  FrameReader reader;
+  const Term big = binary(std::string(100000, 'z'));
+  ByteBuffer payload;
+  etf::encode_body(big, payload);
+  ByteBuffer out;
+  writer.write(tuple(22, kFrom, kTo), payload.bytes(), out, 4096);
+  const auto frames = split(out);
+  EXPECT_GT(frames.size(), 20u);
+  for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
+    EXPECT_LE(frames[i].as_binary().size(), 4096u);
+    EXPECT_FALSE(reader.read(frames[i]).has_value()) << "fragment " << i;
+  }
+  EXPECT_GT(reader.pending_bytes(), 90000u);
+  const auto m = reader.read(frames.back());
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(*m->payload, big);
+  EXPECT_EQ(reader.pending_bytes(), 0u);
+}
+
+TEST(Frame, InterleavedFragmentedMessagesAreKeptApart) {
+  FrameWriter writer;
+  FrameReader reader;
+  ByteBuffer a_payload, b_payload;
+  etf::encode_body(binary(std::string(10000, 'a')), a_payload);
+  etf::encode_body(binary(std::string(10000, 'b')), b_payload);
+  ByteBuffer a_out, b_out;
+  writer.write(tuple(22, kFrom, kTo), a_payload.bytes(), a_out, 1000);
+  writer.write(tuple(22, kFrom, kTo), b_payload.bytes(), b_out, 1000);
+  const auto a = split(a_out);
+  const auto b = split(b_out);
+  std::vector<Term> done;
+  for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    for (const auto* frames : {&a, &b}) {
+      if (i >= frames->size()) continue;
+      if (auto m = reader.read((*frames)[i])) done.push_back(*m->payload);
+    }
+  }
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[0], binary(std::string(10000, 'a')));
+  EXPECT_EQ(done[1], binary(std::string(10000, 'b')));
+}
+
+// The fragmented example of erl_ext_dist ("Distribution Header for fragmented messages"),
+// after a first frame that fills the two cache entries the example takes as known.
+TEST(Frame, TheProtocolDocumentationsFragmentedExample) {
+  FrameReader reader;
+  // 131,'D', 2 refs: new in segment 4 (slot 4*256+10, 'node@h') and new in segment 0
+  // (slot 5, the empty atom).
+  Bytes prime = {131, 68, 2, 0x8C, 0x00, 10, 6, 'n', 'o', 'd', 'e', '@', 'h', 5, 0};
+  prime.insert(prime.end(), {104, 1, 97, 5});  // {5}: NODE_LINK
+  ASSERT_TRUE(reader.read(frame(prime)).has_value());
+
+  Bytes first = {131, 69, 0, 0, 2, 168, 0, 0, 5, 83, 0, 0, 0, 0, 0, 0, 0, 2,
+                 5, 4, 137, 9, 10, 5, 236, 3, 114, 101, 103, 9, 4, 99, 97, 108, 108,
+                 238, 13, 115, 101, 116, 95, 103, 101, 116, 95, 115, 116, 97, 116, 101,
+                 104, 4, 97, 6, 103, 82, 0, 0, 0, 0, 85, 0, 0, 0, 0, 2, 82, 1, 82, 2,
+                 104, 3, 82, 3, 103, 82, 0, 0, 0, 0, 245, 0, 0, 0, 2, 2,
+                 104, 2, 82, 4, 109, 0, 0, 0, 128};
+  first.insert(first.end(), 103, 0);
+  Bytes second = {131, 70, 0, 0, 2, 168, 0, 0, 5, 83, 0, 0, 0, 0, 0, 0, 0, 1};
+  second.insert(second.end(), 25, 0);
+
+  EXPECT_FALSE(reader.read(frame(first)).has_value());
+  const auto m = reader.read(frame(second));
+  ASSERT_TRUE(m.has_value());
+  const Pid sender(atom("node@h"), 85, 0, 2);
+  EXPECT_EQ(m->control, tuple(6, sender, atom(""), atom("reg")));  // the cookie slot holds ''
+  EXPECT_EQ(*m->payload, tuple(atom("call"), Pid(atom("node@h"), 245, 2, 2),
+                               tuple(atom("set_get_state"), binary(std::string(128, '\0')))));
+}
+
+TEST(Frame, ProtocolViolationsAreErrors) {
+  FrameReader reader;
+  EXPECT_NE(std::string(frame_error(reader, frame({200})).what()).find("starts with 131"), std::string::npos);
+  EXPECT_NE(std::string(frame_error(reader, frame({131, 99})).what()).find("unknown distribution header"),
+            std::string::npos);
+  // A cached reference to a slot never filled.
+  EXPECT_NE(std::string(frame_error(reader, frame({131, 68, 1, 0x00, 7, 104, 1, 82, 0})).what())
+                .find("never filled"),
+            std::string::npos);
+  // Truncated header and term.
+  EXPECT_NE(std::string(frame_error(reader, frame({131, 68, 3, 0})).what()).find("truncated"), std::string::npos);
+  EXPECT_NE(std::string(frame_error(reader, frame({131, 68, 0, 104, 2, 97})).what()).find("bad term"),
+            std::string::npos);
+  // The control message must be a tuple starting with an integer.
+  EXPECT_NE(std::string(frame_error(reader, frame({131, 68, 0, 97, 1})).what()).find("control message"),
+            std::string::npos);
+  // Bad UTF-8 in a new cache entry.
+  EXPECT_NE(std::string(frame_error(reader, frame({131, 68, 1, 0x08, 1, 1, 0xFF, 104, 1, 82, 0})).what())
+                .find("atom"),
+            std::string::npos);
+  // Fragments: unknown sequence, wrong order, zero.
+  const Bytes cont = {131, 70, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 97};
+  EXPECT_NE(std::string(frame_error(reader, frame(cont)).what()).find("unknown message"), std::string::npos);
+  const Bytes start = {131, 69, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 3, 0, 104, 1};
+  EXPECT_FALSE(reader.read(frame(start)).has_value());
+  Bytes skip = cont;
+  skip[17] = 1;  // fragment 1 where 2 is due
+  EXPECT_NE(std::string(frame_error(reader, frame(skip)).what()).find("was due"), std::string::npos);
+  Bytes zero = start;
+  zero[17] = 0;
+  EXPECT_NE(std::string(frame_error(reader, frame(zero)).what()).find("fragment number 0"), std::string::npos);
+}
+
+TEST(Frame, FragmentFloodsHitTheirLimits) {
+  FrameReader reader({.max_message_bytes = 1000, .max_pending_sequences = 4, .max_pending_bytes = 5000});
+  for (std::uint8_t seq = 1; seq <= 4; ++seq) {
+    const Bytes start = {131, 69, 0, 0, 0, 0, 0, 0, 0, seq, 0, 0, 0, 0, 0, 0, 0, 99, 0, 104, 1};
+    EXPECT_FALSE(reader.read(frame(start)).has_value());
+  }
+  const Bytes fifth = {131, 69, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 99, 0, 104, 1};
+  EXPECT_NE(std::string(frame_error(reader, frame(fifth)).what()).find("in progress"), std::string::npos);
+  Bytes big = {131, 70, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 98};
+  big.insert(big.end(), 2000, 0);
+  EXPECT_NE(std::string(frame_error(reader, frame(big)).what()).find("larger than"), std::string::npos);
+}
+
+TEST(Frame, PassThroughFramesCarryVersionedTerms) {
+  FrameReader reader;
+  const Bytes f = {112, 131, 104, 3, 97, 2, 106, 97, 7, 131, 97, 42};  // {2, [], 7} then 42
+  const auto m = reader.read(frame(f));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->control, tuple(2, Term(), 7));
+  EXPECT_EQ(*m->payload, Term(42));
+}
+
+}  // namespace
+}  // namespace spindle::dist
