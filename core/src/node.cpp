@@ -91,29 +91,37 @@ bool Node::Impl::deliver(const Pid& to, Envelope* e) {
   if (target.control != nullptr && !target.control->mailbox().closed() &&
       target.control->node.scheduler.deliver(*target.control, e))
     return true;
+  if (target.control == nullptr && to && !is_local(to.node())) {
+    route_envelope(to, e);
+    return true;
+  }
   detail::destroy(e);
   return false;
 }
 
-void Node::Impl::request(const Pid& requester, const Pid& target, Kind kind, const Ref& ref) {
+void Node::Impl::request(const Pid& requester, const Pid& target, Kind kind, const Ref& ref, const Term& object) {
   const Target t = resolve(target);
   if (t.control != nullptr && !t.control->mailbox().closed()) {
-    auto* e = new detail::Signal(kind, Term(), requester, ref);
+    auto* e = new detail::Signal(kind, object, requester, ref);
     if (t.control->node.scheduler.deliver(*t.control, e)) return;
     detail::destroy(e);
   }
-  // The target is gone (noproc) or on a node we cannot reach (noconnection): answer
-  // for it, as Erlang does.
-  const bool ours = t.control != nullptr || (target && target.node() == name && target.creation() == creation);
-  const Term reason = ours ? Term(atoms::noproc) : Term(atoms::noconnection);
+  if (t.control == nullptr && target && !is_local(target.node())) {
+    const auto remote_kind = kind == Kind::Link ? RemoteSignal::Kind::link : RemoteSignal::Kind::monitor;
+    route(target.node(), {remote_kind, requester, target, ref, Term()});
+    return;
+  }
+  // The target is gone, or a pid of an earlier incarnation of this node: noproc.
   if (kind == Kind::Link) {
-    deliver(requester, new detail::Signal(Kind::LinkExit, reason, target));
+    deliver(requester, new detail::Signal(Kind::LinkExit, atoms::noproc, target));
   } else if (kind == Kind::Monitor) {
-    deliver(requester, new detail::Signal(Kind::Down, tuple(atoms::DOWN, ref, atoms::process, target, reason), Term(), ref));
+    const Term what = object.is_nil() ? Term(target) : object;
+    deliver(requester,
+            new detail::Signal(Kind::Down, tuple(atoms::DOWN, ref, atoms::process, what, atoms::noproc), Term(), ref));
   }
 }
 
-bool Node::Impl::send(const Pid& to, Term message) {
+bool Node::Impl::send(const Pid& to, Term message, ProcessControl* from) {
   // The common case, a local pid: its box is the process, no lookup.
   if (ProcessControl* control = detail::control_of(to.term())) {
     if (control->mailbox().closed()) return false;
@@ -121,6 +129,11 @@ bool Node::Impl::send(const Pid& to, Term message) {
     if (control->node.scheduler.deliver(*control, e)) return true;
     detail::destroy(e);
     return false;
+  }
+  if (to && !is_local(to.node())) {
+    route(to.node(), {RemoteSignal::Kind::send, from != nullptr ? Term(from->pid()) : Term(system_pid), to, Term(),
+                      std::move(message)});
+    return true;
   }
   return deliver(to, detail::message_envelope(std::move(message)));
 }
@@ -133,6 +146,133 @@ bool Node::Impl::send(Atom registered, Term message) {
   if (scheduler.deliver(*it->second, e)) return true;
   detail::destroy(e);
   return false;
+}
+
+bool Node::Impl::send(const RegisteredName& to, Term message, const Pid& from) {
+  if (is_local(to.node)) return send(to.name, std::move(message));
+  route(to.node, {RemoteSignal::Kind::send_named, from, to.name, Term(), std::move(message)});
+  return true;
+}
+
+// ----- other nodes -----
+
+void Node::Impl::route(Atom node, RemoteSignal&& signal) {
+  if (RemoteRouter* r = router.load(std::memory_order_acquire)) return r->route(node, std::move(signal));
+  // No distribution: the node cannot be reached. Links and monitors say so at once.
+  using RK = RemoteSignal::Kind;
+  if (!signal.from.is_pid()) return;
+  const Pid requester(signal.from);
+  if (signal.kind == RK::link) {
+    deliver(requester, new detail::Signal(Kind::LinkExit, atoms::noconnection, signal.to));
+  } else if (signal.kind == RK::monitor) {
+    const Term object = signal.to.is_atom() ? tuple(signal.to, node) : signal.to;
+    deliver(requester, new detail::Signal(Kind::Down,
+                                          tuple(atoms::DOWN, signal.ref, atoms::process, object, atoms::noconnection),
+                                          Term(), signal.ref));
+  }
+}
+
+void Node::Impl::route_envelope(const Pid& to, Envelope* e) {
+  using RK = RemoteSignal::Kind;
+  RemoteSignal signal{RK::send, Term(system_pid), to, Term(), std::move(e->payload)};
+  bool routed = true;
+  if (e->kind == Kind::Message || e->kind == Kind::Run || e->kind == Kind::Timeout) {
+    routed = e->kind == Kind::Message;
+  } else {
+    auto* s = static_cast<detail::Signal*>(e);
+    signal.from = std::move(s->from);
+    signal.ref = std::move(s->ref);
+    switch (e->kind) {
+      case Kind::Link: signal.kind = RK::link; break;
+      case Kind::Unlink: signal.kind = RK::unlink; break;
+      case Kind::LinkExit: signal.kind = RK::link_exit; break;
+      case Kind::Exit: signal.kind = RK::exit; break;
+      case Kind::Monitor: signal.kind = RK::monitor; break;
+      case Kind::Demonitor: signal.kind = RK::demonitor; break;
+      case Kind::Down: {
+        // The payload is the whole DOWN message; the wire wants what was monitored (a pid,
+        // or the bare name for a monitor by {Name, Node}) and the reason.
+        signal.kind = RK::down;
+        const Term down = std::move(signal.payload);
+        const auto items = down.as_tuple();
+        signal.from = items[3].is_tuple() ? items[3].as_tuple()[0] : items[3];
+        signal.payload = items[4];
+        break;
+      }
+      default: routed = false; break;
+    }
+  }
+  detail::destroy(e);
+  if (routed) route(to.node(), std::move(signal));
+}
+
+void Node::Impl::demonitor(const Pid& from, const Term& target, const Ref& ref) {
+  if (target.is_tuple()) {  // {Name, Node}: a monitor on a remote name
+    const auto items = target.as_tuple();
+    route(items[1].as_atom(), {RemoteSignal::Kind::demonitor, from, items[0], ref, Term()});
+    return;
+  }
+  deliver(Pid(target), new detail::Signal(Kind::Demonitor, Term(), from, ref));
+}
+
+void Node::Impl::deliver_remote(Atom from_node, RemoteSignal&& signal) {
+  using RK = RemoteSignal::Kind;
+  // Only pids of this node are delivered to; anything else in `to` is the peer's error.
+  const auto local_pid = [&]() -> std::optional<Pid> {
+    if (!signal.to.is_pid()) return std::nullopt;
+    Pid pid(signal.to);
+    if (!is_local(pid.node())) return std::nullopt;
+    return pid;
+  };
+  const auto signal_to = [&](Kind kind, Term payload = Term()) {
+    if (auto pid = local_pid()) deliver(*pid, new detail::Signal(kind, std::move(payload), signal.from, signal.ref));
+  };
+  switch (signal.kind) {
+    case RK::send:
+      if (auto pid = local_pid()) deliver(*pid, detail::message_envelope(std::move(signal.payload)));
+      return;
+    case RK::send_named:
+      if (signal.to.is_atom()) send(signal.to.as_atom(), std::move(signal.payload));
+      return;
+    case RK::send_alias:
+      return;  // this node hands out no aliases yet: a message to one is dropped, as for a dead alias
+    case RK::link:
+      if (auto pid = local_pid(); pid && signal.from.is_pid()) request(Pid(signal.from), *pid, Kind::Link, Ref());
+      return;
+    case RK::unlink: return signal_to(Kind::Unlink);
+    case RK::link_exit: return signal_to(Kind::LinkExit, std::move(signal.payload));
+    case RK::exit: return signal_to(Kind::Exit, std::move(signal.payload));
+    case RK::monitor: {
+      if (!signal.from.is_pid() || !signal.ref.is_ref()) return;
+      if (signal.to.is_atom()) {  // by name: the DOWN will name {Name, ThisNode}
+        const Atom registered = signal.to.as_atom();
+        if (std::optional<Pid> pid = public_node.whereis(registered)) {
+          request(Pid(signal.from), *pid, Kind::Monitor, Ref(signal.ref), tuple(registered, name));
+        } else {
+          route(from_node, {RK::down, registered, signal.from, signal.ref, atoms::noproc});
+        }
+        return;
+      }
+      if (auto pid = local_pid()) request(Pid(signal.from), *pid, Kind::Monitor, Ref(signal.ref));
+      return;
+    }
+    case RK::demonitor:
+      if (signal.to.is_atom()) {
+        if (std::optional<Pid> pid = public_node.whereis(signal.to.as_atom()))
+          deliver(*pid, new detail::Signal(Kind::Demonitor, Term(), signal.from, signal.ref));
+        return;
+      }
+      return signal_to(Kind::Demonitor);
+    case RK::down: {
+      auto pid = local_pid();
+      if (!pid) return;
+      const Term object = signal.from.is_atom() ? tuple(signal.from, from_node) : signal.from;
+      deliver(*pid, new detail::Signal(Kind::Down,
+                                       tuple(atoms::DOWN, signal.ref, atoms::process, object, std::move(signal.payload)),
+                                       Term(), signal.ref));
+      return;
+    }
+  }
 }
 
 Pid Node::Impl::spawn(std::unique_ptr<Process> process, const Pid* link_to) {
@@ -274,6 +414,22 @@ std::vector<Atom> Node::registered() const {
 
 bool Node::send(const Pid& to, Term message) { return impl_->send(to, std::move(message)); }
 bool Node::send(Atom name, Term message) { return impl_->send(name, std::move(message)); }
+bool Node::send(const RegisteredName& to, Term message) {
+  return impl_->send(to, std::move(message), impl_->system_pid);
+}
+bool Node::send(const Ref& alias, Term message) {
+  if (impl_->is_local(alias.node())) return false;  // no local aliases yet
+  impl_->route(alias.node(), {RemoteSignal::Kind::send_alias, impl_->system_pid, alias, Term(), std::move(message)});
+  return true;
+}
+
+void Node::set_remote_router(std::shared_ptr<RemoteRouter> router) {
+  std::lock_guard lock(impl_->routers_mutex);
+  if (router) impl_->routers.push_back(router);
+  impl_->router.store(router.get(), std::memory_order_release);
+}
+
+void Node::deliver_remote(Atom from_node, RemoteSignal signal) { impl_->deliver_remote(from_node, std::move(signal)); }
 
 void Node::exit(const Pid& target, Term reason) {
   impl_->deliver(target, new detail::Signal(Kind::Exit, std::move(reason), impl_->system_pid));

@@ -13,6 +13,7 @@
 #include "memory.hpp"
 #include "process_control.hpp"
 #include "spindle/node.hpp"
+#include "spindle/remote.hpp"
 
 namespace spindle::detail {
 
@@ -61,9 +62,24 @@ struct Node::Impl {
   bool deliver(const Pid& to, detail::Envelope* e);
   /// Delivers a link or monitor request; when the target is gone, `requester` gets the
   /// answer Erlang gives (an exit signal or a DOWN message, reason noproc).
-  void request(const Pid& requester, const Pid& target, detail::Envelope::Kind kind, const Ref& ref);
-  bool send(const Pid& to, Term message);
+  /// `object`: for a monitor by name, the {Name, Node} the DOWN message will name.
+  void request(const Pid& requester, const Pid& target, detail::Envelope::Kind kind, const Ref& ref,
+               const Term& object = Term());
+  /// `from`: the sending process, if any (remote sends carry it).
+  bool send(const Pid& to, Term message, detail::ProcessControl* from = nullptr);
   bool send(Atom name, Term message);
+  bool send(const RegisteredName& to, Term message, const Pid& from);
+
+  // ----- other nodes -----
+  bool is_local(Atom node) const noexcept { return node == name; }
+  /// Hands `signal` to the router, or answers it as Erlang does for a node that cannot
+  /// be reached.
+  void route(Atom node, RemoteSignal&& signal);
+  /// An envelope addressed to a process of another node, as a signal for the router.
+  void route_envelope(const Pid& to, detail::Envelope* e);
+  /// `from` stops monitoring `target` (a pid, or {Name, Node} for a remote name) under `ref`.
+  void demonitor(const Pid& from, const Term& target, const Ref& ref);
+  void deliver_remote(Atom from_node, RemoteSignal&& signal);
 
   Pid spawn(std::unique_ptr<Process> process, const Pid* link_to);
   /// The exit bookkeeping of the node: name, table, count.
@@ -87,6 +103,12 @@ struct Node::Impl {
 
   mutable std::shared_mutex names_mutex;
   std::unordered_map<Atom, detail::ProcessControl*> names;
+
+  std::atomic<RemoteRouter*> router{nullptr};
+  std::mutex routers_mutex;
+  // Every router ever installed, kept until the node is destroyed: a worker may have
+  // loaded `router` just before it was replaced.
+  std::vector<std::shared_ptr<RemoteRouter>> routers;
 
   std::atomic<std::size_t> live{0};
   std::atomic<unsigned> stopping{0};  // an integer, so spawn can read it with an RMW

@@ -15,8 +15,16 @@ Process::~Process() = default;
 Pid Process::pid() const noexcept { return control_->pid(); }
 Node& Process::node() const noexcept { return control_->node.public_node; }
 
-bool Process::send(const Pid& to, Term message) { return control_->node.send(to, std::move(message)); }
+bool Process::send(const Pid& to, Term message) { return control_->node.send(to, std::move(message), control_); }
 bool Process::send(Atom name, Term message) { return control_->node.send(name, std::move(message)); }
+bool Process::send(const RegisteredName& to, Term message) {
+  return control_->node.send(to, std::move(message), pid());
+}
+bool Process::send(const Ref& alias, Term message) {
+  if (control_->node.is_local(alias.node())) return false;  // no local aliases yet
+  control_->node.route(alias.node(), {RemoteSignal::Kind::send_alias, pid(), alias, Term(), std::move(message)});
+  return true;
+}
 std::optional<Term> Process::receive() { return control_->receive(); }
 
 void Process::exit(Term reason) { throw ProcessExit(std::move(reason)); }
@@ -28,6 +36,7 @@ void Process::exit(const Pid& target, Term reason) {
 void Process::link(const Pid& other) { control_->link(other); }
 void Process::unlink(const Pid& other) { control_->unlink(other); }
 Ref Process::monitor(const Pid& target) { return control_->monitor(target); }
+Ref Process::monitor(const RegisteredName& target) { return control_->monitor(target); }
 bool Process::demonitor(const Ref& ref) { return control_->demonitor(ref); }
 void Process::trap_exit(bool on) noexcept { control_->trap_exit = on; }
 bool Process::trapping_exits() const noexcept { return control_->trap_exit; }

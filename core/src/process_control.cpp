@@ -24,8 +24,8 @@ Term crash_reason(const std::exception& e) {
   return tuple(atom("exception"), binary(type), binary(e.what()));
 }
 
-Term down_message(const Term& ref, const Pid& who, Term reason) {
-  return tuple(atoms::DOWN, ref, atoms::process, who, std::move(reason));
+Term down_message(const Term& ref, const Term& object, Term reason) {
+  return tuple(atoms::DOWN, ref, atoms::process, object, std::move(reason));
 }
 
 }  // namespace
@@ -252,7 +252,9 @@ std::optional<Term> ProcessControl::handle_signal(Signal& e) noexcept {
       return std::nullopt;
     }
     case Kind::Monitor:
-      if (e.from.is_pid() && e.ref.is_ref()) relations().monitored_by.emplace(Ref(e.ref), Pid(e.from));
+      // A monitor by name carries {Name, Node} as its payload.
+      if (e.from.is_pid() && e.ref.is_ref())
+        relations().monitored_by.emplace(Ref(e.ref), Relations::Watcher{Pid(e.from), e.payload.is_nil() ? Term(pid()) : e.payload});
       return std::nullopt;
     case Kind::Demonitor:
       if (relations_ && e.ref.is_ref()) relations_->monitored_by.erase(Ref(e.ref));
@@ -271,7 +273,8 @@ void ProcessControl::answer_as_dead(Envelope& envelope) noexcept {
   if (e.kind == Kind::Link) {
     node.deliver(Pid(e.from), new Signal(Kind::LinkExit, atoms::noproc, pid()));
   } else {
-    node.deliver(Pid(e.from), new Signal(Kind::Down, down_message(e.ref, pid(), atoms::noproc), Term(), e.ref));
+    const Term object = e.payload.is_nil() ? Term(pid()) : e.payload;
+    node.deliver(Pid(e.from), new Signal(Kind::Down, down_message(e.ref, object, atoms::noproc), Term(), e.ref));
   }
 }
 
@@ -297,8 +300,8 @@ void ProcessControl::exit_with(Term reason) noexcept {
   if (std::unique_ptr<Relations> r = std::move(relations_)) {
     for (const Pid& linked : r->links) node.deliver(linked, new Signal(Kind::LinkExit, reason, self));
     for (const auto& [ref, watcher] : r->monitored_by)
-      node.deliver(watcher, new Signal(Kind::Down, down_message(ref, self, reason), Term(), ref));
-    for (const auto& [ref, target] : r->monitors) node.deliver(target, new Signal(Kind::Demonitor, Term(), self, ref));
+      node.deliver(watcher.pid, new Signal(Kind::Down, down_message(ref, watcher.object, reason), Term(), ref));
+    for (const auto& [ref, target] : r->monitors) node.demonitor(self, target, ref);
   }
   node.forget(*this);
   finished_ = std::move(user);  // destroyed by `run` once no user code is on the stack
@@ -328,13 +331,31 @@ void ProcessControl::monitor_with(const Pid& target, const Ref& ref) {
   node.request(pid(), target, Kind::Monitor, ref);
 }
 
+Ref ProcessControl::monitor(const RegisteredName& target) {
+  Ref ref = node.make_ref();
+  const Term object = tuple(target.name, target.node);
+  if (!node.is_local(target.node)) {
+    relations().monitors.emplace(ref, object);
+    node.route(target.node, {RemoteSignal::Kind::monitor, pid(), target.name, ref, Term()});
+    return ref;
+  }
+  const std::optional<Pid> found = node.public_node.whereis(target.name);
+  if (!found) {
+    node.deliver(pid(), new Signal(Kind::Down, down_message(ref, object, atoms::noproc), Term(), ref));
+    return ref;
+  }
+  relations().monitors.emplace(ref, *found);
+  node.request(pid(), *found, Kind::Monitor, ref, object);
+  return ref;
+}
+
 bool ProcessControl::demonitor(const Ref& ref) {
   if (!relations_) return false;
   auto it = relations_->monitors.find(ref);
   if (it == relations_->monitors.end()) return false;
-  const Pid target = it->second;
+  const Term target = it->second;
   relations_->monitors.erase(it);
-  node.deliver(target, new Signal(Kind::Demonitor, Term(), pid(), ref));
+  node.demonitor(pid(), target, ref);
   return true;
 }
 

