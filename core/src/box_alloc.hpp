@@ -7,7 +7,7 @@
 #include <new>
 #include <utility>
 
-#include "memory.hpp"
+#include "spindle/detail/memory.hpp"
 #include "spindle/term.hpp"
 
 namespace spindle::detail {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "envelope.hpp"
-#include "memory.hpp"
+#include "spindle/detail/memory.hpp"
 
 namespace spindle::detail {
 

@@ -93,6 +93,10 @@ Ref Inbox::monitor(const Pid& target) {
   return run_and_wait<Ref>(node_, pid_, [target](Process& self) { return self.monitor(target); });
 }
 
+Ref Inbox::monitor(const RegisteredName& target) {
+  return run_and_wait<Ref>(node_, pid_, [target](Process& self) { return self.monitor(target); });
+}
+
 void Inbox::link(const Pid& target) {
   run_and_wait<void>(node_, pid_, [target](Process& self) { self.link(target); });
 }

@@ -1,4 +1,4 @@
-#include "memory.hpp"
+#include "spindle/detail/memory.hpp"
 
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define SPINDLE_SCALABLE_ALLOCATOR 1

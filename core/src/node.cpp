@@ -158,18 +158,7 @@ bool Node::Impl::send(const RegisteredName& to, Term message, const Pid& from) {
 
 void Node::Impl::route(Atom node, RemoteSignal&& signal) {
   if (RemoteRouter* r = router.load(std::memory_order_acquire)) return r->route(node, std::move(signal));
-  // No distribution: the node cannot be reached. Links and monitors say so at once.
-  using RK = RemoteSignal::Kind;
-  if (!signal.from.is_pid()) return;
-  const Pid requester(signal.from);
-  if (signal.kind == RK::link) {
-    deliver(requester, new detail::Signal(Kind::LinkExit, atoms::noconnection, signal.to));
-  } else if (signal.kind == RK::monitor) {
-    const Term object = signal.to.is_atom() ? tuple(signal.to, node) : signal.to;
-    deliver(requester, new detail::Signal(Kind::Down,
-                                          tuple(atoms::DOWN, signal.ref, atoms::process, object, atoms::noconnection),
-                                          Term(), signal.ref));
-  }
+  if (auto answer = noconnection_answer(signal)) deliver_remote(node, std::move(*answer));
 }
 
 void Node::Impl::route_envelope(const Pid& to, Envelope* e) {
@@ -342,6 +331,13 @@ Ref Node::Impl::make_ref() {
 }
 
 // ----- Node -----
+
+std::optional<RemoteSignal> noconnection_answer(const RemoteSignal& s) {
+  using RK = RemoteSignal::Kind;
+  if (s.kind == RK::link) return RemoteSignal{RK::link_exit, s.to, s.from, Term(), atoms::noconnection};
+  if (s.kind == RK::monitor) return RemoteSignal{RK::down, s.to, s.from, s.ref, atoms::noconnection};
+  return std::nullopt;
+}
 
 Node::Node(NodeOptions options) : impl_(std::make_unique<Impl>(*this, std::move(options))) {}
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "envelope.hpp"
-#include "memory.hpp"
+#include "spindle/detail/memory.hpp"
 #include "process_control.hpp"
 #include "spindle/node.hpp"
 #include "spindle/remote.hpp"

@@ -17,7 +17,7 @@
 
 #include "envelope.hpp"
 #include "local_process.hpp"
-#include "memory.hpp"
+#include "spindle/detail/memory.hpp"
 #include "spindle/actor.hpp"
 #include "spindle/node.hpp"
 #include "spindle/process.hpp"

@@ -93,8 +93,7 @@ IncomingMessage FrameReader::decode(std::span<const std::uint8_t> body, std::siz
   return message;
 }
 
-std::optional<IncomingMessage> FrameReader::read(const Term& frame_term) {
-  const std::span<const std::uint8_t> frame = frame_term.as_binary().bytes();
+std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> frame, const Term* owner) {
   if (frame.empty()) return std::nullopt;  // tick
   if (frame[0] == kPassThrough) {
     // No distribution header: the terms carry their own version bytes.
@@ -104,7 +103,7 @@ std::optional<IncomingMessage> FrameReader::read(const Term& frame_term) {
       for (int i = 0; i < 2 && pos < frame.size(); ++i) {
         if (frame[pos] != kVersion) throw FrameError("pass-through term without version byte", pos);
         ++pos;
-        Term t = etf::decode_body(frame, pos, limits_.decode, &frame_term);
+        Term t = etf::decode_body(frame, pos, limits_.decode, owner);
         (i == 0 ? message.control : message.payload.emplace()) = std::move(t);
       }
     } catch (const etf::DecodeError& e) {
@@ -120,7 +119,7 @@ std::optional<IncomingMessage> FrameReader::read(const Term& frame_term) {
   if (kind == kNormalHeader) {
     std::size_t pos = 2;
     const std::vector<Atom> atoms = read_header(frame, pos);
-    return decode(frame.subspan(pos), pos, atoms, &frame_term);
+    return decode(frame.subspan(pos), pos, atoms, owner);
   }
   if (kind != kFragmentStart && kind != kFragmentContinue)
     throw FrameError("unknown distribution header " + std::to_string(kind), 1);
@@ -135,7 +134,7 @@ std::optional<IncomingMessage> FrameReader::read(const Term& frame_term) {
 
   if (kind == kFragmentStart) {
     std::vector<Atom> atoms = read_header(frame, pos);
-    if (fragment == 1) return decode(frame.subspan(pos), pos, atoms, &frame_term);  // a one-fragment message
+    if (fragment == 1) return decode(frame.subspan(pos), pos, atoms, owner);  // a one-fragment message
     if (sequences_.contains(sequence)) throw FrameError("fragmented message " + std::to_string(sequence) + " started twice", 2);
     if (sequences_.size() >= limits_.max_pending_sequences)
       throw FrameError("more than " + std::to_string(limits_.max_pending_sequences) + " fragmented messages in progress", 2);

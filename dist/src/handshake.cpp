@@ -164,8 +164,11 @@ std::vector<Packet> Handshake::on_status(std::span<const std::uint8_t> p) {
     state_ = State::await_challenge;
     return {status_packet("true")};
   }
-  if (status == "nok" || status == "not_allowed")
-    throw HandshakeError(HandshakeError::Reason::refused, "node refused the connection: " + status);
+  if (status == "nok")
+    throw HandshakeError(HandshakeError::Reason::lost_race,
+                         "the node is connecting to us at the same time, and its attempt goes on (nok)");
+  if (status == "not_allowed")
+    throw HandshakeError(HandshakeError::Reason::refused, "node refused the connection: not_allowed");
   malformed("unknown handshake status \"" + status.substr(0, 40) + "\"");
 }
 

@@ -96,7 +96,8 @@ TEST(Handshake, AWrongAckDigestIsRefusedByTheInitiator) {
   }
 }
 
-TEST(Handshake, NokIsSentThenTheInitiatorIsRefused) {
+// nok: both nodes are connecting to each other and the acceptor's own attempt wins.
+TEST(Handshake, NokTellsTheInitiatorItLostTheRace) {
   Handshake a = Handshake::initiate(config("a@host", "c"));
   Handshake b = Handshake::accept(config("b@host", "c"), [](const HandshakePeer&) { return HandshakeStatus::nok; });
   const auto replies = b.receive(a.start().at(0));
@@ -108,7 +109,7 @@ TEST(Handshake, NokIsSentThenTheInitiatorIsRefused) {
     a.receive(replies[0]);
     FAIL();
   } catch (const HandshakeError& e) {
-    EXPECT_EQ(e.reason(), Reason::refused);
+    EXPECT_EQ(e.reason(), Reason::lost_race);
   }
 }
 

@@ -34,6 +34,8 @@ class Inbox {
   /// The inbox monitors `target` (a DOWN message comes here). Returns once the monitor
   /// request is on its way, so it is ordered before anything the caller sends next.
   Ref monitor(const Pid& target);
+  /// The inbox monitors the process registered as `{Name, Node}`.
+  Ref monitor(const RegisteredName& target);
   /// The inbox links to `target` (an EXIT message comes here when it exits). Returns
   /// once the link request is on its way.
   void link(const Pid& target);

@@ -6,6 +6,8 @@
 /// `Node::deliver_remote`. A node without a router treats other nodes as unreachable:
 /// messages to them are dropped, links and monitors to them fail with `noconnection`.
 
+#include <optional>
+
 #include "spindle/term.hpp"
 
 namespace spindle {
@@ -38,6 +40,11 @@ struct RemoteSignal {
   Term ref;      ///< the monitor reference (monitor, demonitor, down)
   Term payload;  ///< the message, or the exit reason
 };
+
+/// Erlang's answer to a signal that cannot reach its node, as a signal from that node
+/// (for `Node::deliver_remote`): `noconnection` as an exit signal for a link and as a
+/// DOWN for a monitor. Nothing for the others, which are simply lost.
+std::optional<RemoteSignal> noconnection_answer(const RemoteSignal& signal);
 
 /// Carries signals to other nodes. Called from any thread, concurrently; must not block
 /// (the distribution layer queues and wakes its I/O thread). Per sender and receiver,

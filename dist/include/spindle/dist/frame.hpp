@@ -54,10 +54,13 @@ class FrameReader {
  public:
   explicit FrameReader(FrameLimits limits = {});
 
-  /// `frame` is one frame without its 4-byte length (a binary term: large binaries in
-  /// the message point into it). An empty frame is a tick. Returns the message the
-  /// frame completes, if any. Throws FrameError or etf::DecodeError.
-  std::optional<IncomingMessage> read(const Term& frame);
+  /// `frame` is one frame without its 4-byte length; an empty frame is a tick. When
+  /// `owner` is a binary holding the frame's bytes, large binaries in the message point
+  /// into it (and keep it alive) instead of being copied. Returns the message the frame
+  /// completes, if any. Throws FrameError.
+  std::optional<IncomingMessage> read(std::span<const std::uint8_t> frame, const Term* owner = nullptr);
+  /// The frame is the whole binary `frame`.
+  std::optional<IncomingMessage> read(const Term& frame) { return read(frame.as_binary().bytes(), &frame); }
 
   /// Bytes held by fragmented messages in progress.
   std::size_t pending_bytes() const noexcept { return pending_bytes_; }

@@ -1,0 +1,89 @@
+#pragma once
+/// @file
+/// `Distribution`: makes a Node a member of an Erlang cluster. It listens for
+/// connections, registers with EPMD (starting an embedded EPMD when none answers),
+/// connects to other nodes on the first signal for them, and carries messages, links,
+/// monitors and exit signals both ways, all on one Asio I/O thread of its own.
+///
+///     spindle::Node node({.name = "spin@127.0.0.1"});
+///     spindle::dist::Distribution dist(node, {.cookie = "secret"});
+///     node.send(spindle::RegisteredName{spindle::atom("shell"), spindle::atom("erl@127.0.0.1")}, msg);
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spindle/dist/frame.hpp"
+#include "spindle/node.hpp"
+
+namespace spindle::dist {
+
+struct DistributionOptions {
+  /// The shared secret. Empty: read ~/.erlang.cookie, creating it (as Erlang does, with
+  /// a random cookie, mode 0400) when it does not exist.
+  std::string cookie;
+  /// A hidden node is not part of the peers' `nodes()` and receives no `global`
+  /// traffic. Visible nodes are announced as such in EPMD and the handshake.
+  bool hidden = true;
+  /// The EPMD port; 0: $ERL_EPMD_PORT, else 4369.
+  std::uint16_t epmd_port = 0;
+  /// Start an embedded EPMD on `epmd_port` when nothing answers there.
+  bool embedded_epmd = true;
+  /// The distribution listen port; 0: any free one.
+  std::uint16_t listen_port = 0;
+  /// Where to listen (and serve the embedded EPMD). Empty: the host part of the node
+  /// name when it is an IP address, else every interface.
+  std::string listen_address;
+  /// Erlang's net_ticktime: a peer silent this long is taken for dead; a quiet link
+  /// sends a tick every quarter of it.
+  std::chrono::milliseconds net_ticktime = std::chrono::seconds(60);
+  /// Erlang's net_setuptime: the longest a connection set-up (EPMD query, connect and
+  /// handshake) may take.
+  std::chrono::milliseconds setup_time = std::chrono::seconds(7);
+  /// Messages larger than this go out as fragments, so one large message does not hold
+  /// up the others behind it (peers with DFLAG_FRAGMENTS only).
+  std::size_t fragment_size = std::size_t{64} << 10;
+  /// What a peer may make us hold: frame and message sizes, fragments in progress.
+  FrameLimits limits = {};
+};
+
+class Distribution {
+ public:
+  /// Starts distribution for `node`, whose name must be "name@host". Throws
+  /// std::runtime_error with the reason when it cannot listen or register with EPMD.
+  /// The Distribution must be destroyed before the node.
+  Distribution(Node& node, DistributionOptions options = {});
+  /// `close()`, then stops the I/O thread. From then on other nodes are unreachable.
+  ~Distribution();
+  Distribution(const Distribution&) = delete;
+  Distribution& operator=(const Distribution&) = delete;
+
+  /// The port other nodes connect to.
+  std::uint16_t listen_port() const noexcept;
+  /// The EPMD port registered with.
+  std::uint16_t epmd_port() const noexcept;
+  /// True when this node runs the EPMD others register with.
+  bool runs_embedded_epmd() const noexcept;
+
+  /// Erlang's net_adm:ping/1: connects if need be and asks the other node's net_kernel.
+  /// True for pong. Call from outside the node's processes (it waits).
+  bool ping(Atom node, std::chrono::milliseconds timeout = std::chrono::seconds(7));
+  /// Nodes with a connection up.
+  std::vector<Atom> connected_nodes() const;
+  /// Erlang's disconnect_node/1: drops the connection (links and monitors across it get
+  /// `noconnection`). False if there was none.
+  bool disconnect(Atom node);
+
+  /// Stops accepting, sends what is queued for each connected node (waiting up to
+  /// `flush_timeout`), closes every connection and leaves EPMD. Idempotent.
+  void close(std::chrono::milliseconds flush_timeout = std::chrono::seconds(2));
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace spindle::dist

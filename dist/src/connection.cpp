@@ -1,0 +1,274 @@
+#include "connection.hpp"
+
+#include <cstring>
+
+#include "control.hpp"
+#include "distribution_impl.hpp"
+#include "log.hpp"
+#include "outgoing.hpp"
+#include "spindle/detail/big_endian.hpp"
+#include "spindle/dist/flags.hpp"
+#include "spindle/etf.hpp"
+
+namespace spindle::dist {
+namespace {
+
+// The read buffer. A frame of at least kOwnBuffer bytes is read into a binary of its
+// own, which its large binaries then share without a copy; smaller frames are decoded
+// from this buffer (their binaries copied, so no message pins the buffer).
+constexpr std::size_t kReadBuffer = std::size_t{256} << 10;
+constexpr std::size_t kOwnBuffer = std::size_t{64} << 10;
+// Frames are encoded into one buffer until it holds this much, then written at once.
+constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
+
+bool is_message(RemoteSignal::Kind kind) {
+  using Kind = RemoteSignal::Kind;
+  return kind == Kind::send || kind == Kind::send_named || kind == Kind::send_alias;
+}
+
+}  // namespace
+
+Connection::Connection(Distribution::Impl& owner, Peer& peer, tcp::socket socket, HandshakePeer who,
+                       std::uint64_t shared_flags)
+    : owner_(owner),
+      peer_(peer),
+      socket_(std::move(socket)),
+      who_(std::move(who)),
+      flags_(shared_flags),
+      reader_(owner.options.limits),
+      wake_(socket_.get_executor()),
+      tick_timer_(socket_.get_executor()) {}
+
+Connection::~Connection() {
+  for (NodeList* list : {&own_, &backlog_})
+    while (!list->empty()) OutgoingItem::destroy(static_cast<OutgoingItem*>(list->pop_front()));
+}
+
+void Connection::start() {
+  error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), read_loop(), asio::detached);
+  asio::co_spawn(socket_.get_executor(), write_loop(), asio::detached);
+  asio::co_spawn(socket_.get_executor(), tick_loop(), asio::detached);
+}
+
+void Connection::kick() {
+  kicked_ = true;
+  wake_.cancel();
+}
+
+void Connection::close(const std::string& why) {
+  if (closed_) return;
+  closed_ = true;
+  auto self = shared_from_this();  // the owner drops its reference below
+  error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  wake_.cancel();
+  tick_timer_.cancel();
+  // Taken from the queue but never written: links and monitors among them fail.
+  while (!backlog_.empty()) {
+    auto* item = static_cast<OutgoingItem*>(backlog_.pop_front());
+    if (!item->is_raw())
+      if (auto answer = noconnection_answer(item->signal)) owner_.node.deliver_remote(peer_.name, std::move(*answer));
+    OutgoingItem::destroy(item);
+  }
+  owner_.connection_closed(peer_, *this, why);
+}
+
+void Connection::close_after_flush(std::chrono::milliseconds timeout) {
+  if (closed_) return;
+  flushing_ = true;
+  kick();
+  // The tick timer doubles as the deadline: the tick loop ends on the next wait.
+  tick_timer_.expires_after(timeout);
+  tick_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->close("closed (flush timed out)");
+  });
+}
+
+void Connection::fail(const std::string& what, const std::exception& e) {
+  if (closed_) return;
+  log().warn("connection to {}: {}: {}; closing it", who_.name, what, e.what());
+  close(what + ": " + e.what());
+}
+
+// ----- reading -----
+
+asio::awaitable<void> Connection::read_loop() {
+  auto self = shared_from_this();
+  ByteBuffer buffer(kReadBuffer + 4);
+  std::uint8_t* const rx = buffer.data();
+  const std::size_t capacity = buffer.capacity();
+  std::size_t start = 0;
+  std::size_t end = 0;
+  try {
+    while (!closed_) {
+      while (end - start >= 4 && !closed_) {
+        const std::uint32_t length = spindle::detail::load_be32(rx + start);
+        if (length > owner_.options.limits.max_message_bytes)
+          throw FrameError("a frame of " + std::to_string(length) + " bytes is over the limit of " +
+                               std::to_string(owner_.options.limits.max_message_bytes),
+                           0);
+        if (length >= kOwnBuffer) {
+          std::uint8_t* data = nullptr;
+          const Term frame = binary_uninitialized(length, data);
+          const std::size_t have = std::min<std::size_t>(end - start - 4, length);
+          std::memcpy(data, rx + start + 4, have);
+          start += 4 + have;
+          if (have < length) co_await asio::async_read(socket_, asio::buffer(data + have, length - have), asio::use_awaitable);
+          read_since_tick_ = true;
+          handle_frame({data, length}, &frame);
+          continue;
+        }
+        if (end - start - 4 < length) break;
+        handle_frame({rx + start + 4, length}, nullptr);
+        start += 4 + length;
+      }
+      if (closed_) break;
+      // Keep room for a whole small frame after the part already here.
+      if (start == end) {
+        start = end = 0;
+      } else if (capacity - end < kOwnBuffer + 4) {
+        std::memmove(rx, rx + start, end - start);
+        end -= start;
+        start = 0;
+      }
+      end += co_await socket_.async_read_some(asio::buffer(rx + end, capacity - end), asio::use_awaitable);
+      read_since_tick_ = true;
+    }
+  } catch (const boost::system::system_error& e) {
+    if (!closed_) close(e.code() == asio::error::eof ? "closed by the peer" : std::string("read failed: ") + e.what());
+  } catch (const std::exception& e) {
+    fail("protocol error", e);
+  }
+}
+
+void Connection::handle_frame(std::span<const std::uint8_t> frame, const Term* owner) {
+  if (auto message = reader_.read(frame, owner)) deliver(interpret(std::move(*message)));
+}
+
+void Connection::deliver(IncomingControl&& c) {
+  using Action = IncomingControl::Action;
+  switch (c.action) {
+    case Action::ack_unlink:
+      // The new link protocol: acknowledge at once. The unlink reaches the process
+      // before anything it sends after this ack could, so the order holds.
+      send_own(unlink_ack(c.unlink_id, c.signal.to, c.signal.from));
+      [[fallthrough]];
+    case Action::signal:
+      ledger_.incoming(c.signal);
+      owner_.node.deliver_remote(peer_.name, std::move(c.signal));
+      return;
+    case Action::spawn:
+      // Spawning Erlang functions needs an answer for each module: not supported yet.
+      log().debug("spawn request from {} for {}:{}/{} refused (notsup)", who_.name, c.spawn->module.text(),
+                  c.spawn->function.text(), c.spawn->arity);
+      send_own(spawn_reply(c.spawn->request_id, c.spawn->from, 0, atom("notsup")));
+      return;
+    case Action::ignore:
+      return;
+  }
+}
+
+// ----- writing -----
+
+void Connection::send_own(Term control) {
+  own_.push_back(OutgoingItem::raw(std::move(control)));
+  kick();
+}
+
+void Connection::encode(OutgoingItem& item) {
+  const std::size_t fragment = (flags_ & flags::fragments) ? owner_.options.fragment_size : 0;
+  if (item.is_raw()) {
+    writer_.write(item.signal.payload, {}, out_, fragment);
+    return;
+  }
+  const RemoteSignal& s = item.signal;
+  const std::optional<Term> control = control_message(s, flags_, next_unlink_id_);
+  if (!control) return;  // the peer cannot take it (an alias send without DFLAG_ALIAS)
+  if (s.kind == RemoteSignal::Kind::unlink) ++next_unlink_id_;
+  ledger_.outgoing(s);
+  if (is_message(s.kind)) {
+    writer_.write(*control, item.encoded(), out_, fragment);
+  } else if (carries_payload(s.kind, flags_)) {
+    ByteBuffer reason;
+    etf::encode_body(s.payload, reason);
+    writer_.write(*control, reason.bytes(), out_, fragment);
+  } else {
+    writer_.write(*control, {}, out_, fragment);
+  }
+}
+
+asio::awaitable<void> Connection::write_loop() {
+  auto self = shared_from_this();
+  try {
+    while (!closed_) {
+      out_.clear();
+      while (!own_.empty()) {
+        auto* item = static_cast<OutgoingItem*>(own_.pop_front());
+        encode(*item);
+        OutgoingItem::destroy(item);
+      }
+      if (backlog_.empty()) backlog_ = peer_.queue.take_all();
+      while (!backlog_.empty() && out_.size() < kBatchBytes) {
+        auto* item = static_cast<OutgoingItem*>(backlog_.pop_front());
+        encode(*item);
+        OutgoingItem::destroy(item);
+      }
+      if (out_.empty()) {
+        if (tick_due_) {
+          tick_due_ = false;
+          FrameWriter::write_tick(out_);
+        } else if (flushing_) {
+          close("closed");
+          break;
+        } else {
+          if (!kicked_ && (peer_.queue.idle() || peer_.queue.try_idle())) {
+            wake_.expires_at(asio::steady_timer::time_point::max());
+            error_code ec;
+            co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          }
+          kicked_ = false;
+          continue;
+        }
+      }
+      co_await asio::async_write(socket_, asio::buffer(out_.data(), out_.size()), asio::use_awaitable);
+      wrote_since_tick_ = true;
+    }
+  } catch (const boost::system::system_error& e) {
+    if (!closed_) close(std::string("write failed: ") + e.what());
+  } catch (const std::exception& e) {
+    fail("cannot send", e);
+  }
+}
+
+// ----- ticks -----
+
+asio::awaitable<void> Connection::tick_loop() {
+  auto self = shared_from_this();
+  const auto interval = std::max(owner_.options.net_ticktime / 4, std::chrono::milliseconds(1));
+  while (!closed_ && !flushing_) {
+    tick_timer_.expires_after(interval);
+    error_code ec;
+    co_await tick_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (closed_ || flushing_) break;
+    if (read_since_tick_) {
+      silent_intervals_ = 0;
+    } else if (++silent_intervals_ >= 4) {
+      log().warn("connection to {}: nothing received for {} ms (net_ticktime); closing it", who_.name,
+                 owner_.options.net_ticktime.count());
+      close("net_tick_timeout");
+      break;
+    }
+    read_since_tick_ = false;
+    if (!wrote_since_tick_) {
+      tick_due_ = true;
+      kick();
+    }
+    wrote_since_tick_ = false;
+  }
+}
+
+}  // namespace spindle::dist

@@ -1,0 +1,79 @@
+#pragma once
+// One established connection to another node (after the handshake): reads frames and
+// delivers what they carry, writes what the peer's queue holds in batches, and ticks.
+// Lives on the I/O thread; its coroutines keep it alive until they end.
+
+#include <memory>
+#include <string>
+
+#include "asio.hpp"
+#include "link_ledger.hpp"
+#include "spindle/byte_buffer.hpp"
+#include "spindle/dist/distribution.hpp"
+#include "spindle/dist/frame.hpp"
+#include "spindle/dist/handshake.hpp"
+#include "spindle/mailbox.hpp"
+
+namespace spindle::dist {
+
+struct Peer;
+struct OutgoingItem;
+struct IncomingControl;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Distribution::Impl& owner, Peer& peer, tcp::socket socket, HandshakePeer who, std::uint64_t shared_flags);
+  ~Connection();
+
+  /// Starts reading, writing and ticking.
+  void start();
+  /// The peer's queue has something: the writer looks again.
+  void kick();
+  /// Ends the connection (idempotent): the socket closes, then the owner is told.
+  void close(const std::string& why);
+  /// Writes what is queued, then closes; gives up after `timeout`.
+  void close_after_flush(std::chrono::milliseconds timeout);
+
+  bool is_open() const noexcept { return !closed_; }
+  const HandshakePeer& who() const noexcept { return who_; }
+  LinkLedger& ledger() noexcept { return ledger_; }
+
+ private:
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> tick_loop();
+  /// One frame, whole: decodes it and delivers what it completes.
+  void handle_frame(std::span<const std::uint8_t> frame, const Term* owner);
+  void deliver(IncomingControl&& control);
+  /// Appends `item`'s frame(s) to the output.
+  void encode(OutgoingItem& item);
+  /// Queues a control message of our own, written before the peer's queue.
+  void send_own(Term control);
+  void fail(const std::string& what, const std::exception& e);
+
+  Distribution::Impl& owner_;
+  Peer& peer_;
+  tcp::socket socket_;
+  HandshakePeer who_;
+  const std::uint64_t flags_;  // what both sides support
+  FrameReader reader_;
+  FrameWriter writer_;
+  LinkLedger ledger_;
+
+  asio::steady_timer wake_;  // the writer sleeps on it
+  asio::steady_timer tick_timer_;
+  bool kicked_ = false;
+  bool tick_due_ = false;
+  bool wrote_since_tick_ = false;
+  bool read_since_tick_ = false;
+  int silent_intervals_ = 0;
+  bool closed_ = false;
+  bool flushing_ = false;
+
+  ByteBuffer out_;
+  NodeList own_;      // our own control messages (acks, replies)
+  NodeList backlog_;  // taken from the queue, not yet encoded
+  std::uint64_t next_unlink_id_ = 1;
+};
+
+}  // namespace spindle::dist

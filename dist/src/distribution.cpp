@@ -1,0 +1,463 @@
+#include "spindle/dist/distribution.hpp"
+
+#include <future>
+#include <stdexcept>
+
+#include "connection.hpp"
+#include "cookie.hpp"
+#include "distribution_impl.hpp"
+#include "epmd_client.hpp"
+#include "epmd_server.hpp"
+#include "handshake_io.hpp"
+#include "log.hpp"
+#include "net_kernel.hpp"
+#include "outgoing.hpp"
+#include "spindle/dist/flags.hpp"
+#include "spindle/inbox.hpp"
+
+namespace spindle::dist {
+namespace {
+
+// The part of a node name before '@' and the host after it.
+std::pair<std::string, std::string> split_node_name(std::string_view full) {
+  const auto at = full.find('@');
+  return {std::string(full.substr(0, at)), std::string(full.substr(at + 1))};
+}
+
+// How long an initiator that lost a simultaneous connect waits for the winner's
+// connection before giving up on the node.
+constexpr auto kRaceGrace = std::chrono::seconds(2);
+
+class Router final : public RemoteRouter {
+ public:
+  explicit Router(std::shared_ptr<Distribution::Impl> impl) : impl_(std::move(impl)) {}
+  void route(Atom node, RemoteSignal&& signal) override { impl_->route(node, std::move(signal)); }
+
+ private:
+  std::shared_ptr<Distribution::Impl> impl_;
+};
+
+}  // namespace
+
+// ----- Peer and PeerTable -----
+
+Peer::~Peer() {
+  NodeList left = queue.close();
+  while (!left.empty()) OutgoingItem::destroy(static_cast<OutgoingItem*>(left.pop_front()));
+}
+
+PeerTable::~PeerTable() {
+  for (auto& c : chunks_) {
+    Chunk* chunk = c.load(std::memory_order_acquire);
+    if (chunk == nullptr) continue;
+    for (auto& slot : *chunk) delete slot.load(std::memory_order_acquire);
+    delete chunk;
+  }
+}
+
+Peer& PeerTable::get(Atom node) {
+  if (Peer* p = find(node)) return *p;
+  std::lock_guard lock(insert_mutex_);
+  const std::uint32_t i = node.index();
+  Chunk* chunk = chunks_[i / kChunk].load(std::memory_order_acquire);
+  if (chunk == nullptr) {
+    chunk = new Chunk();
+    chunks_[i / kChunk].store(chunk, std::memory_order_release);
+  }
+  Peer* peer = (*chunk)[i % kChunk].load(std::memory_order_acquire);
+  if (peer == nullptr) {
+    peer = new Peer(node);
+    (*chunk)[i % kChunk].store(peer, std::memory_order_release);
+  }
+  return *peer;
+}
+
+// ----- Impl: setting up -----
+
+Distribution::Impl::Impl(Node& owner, DistributionOptions opts)
+    : node(owner),
+      name(owner.name()),
+      options(std::move(opts)),
+      cookie(options.cookie.empty() ? default_cookie() : options.cookie),
+      flags(flags::ours | (options.hidden ? 0 : flags::published)),
+      epmd_port(options.epmd_port != 0 ? options.epmd_port : epmd::port_from_environment()) {
+  const std::string full(name.text());
+  if (!valid_node_name(full) || name == atoms::nonode_at_nohost)
+    throw std::runtime_error("distribution needs a node name \"name@host\", not \"" + full + "\"");
+  const auto [alive, host] = split_node_name(full);
+  error_code ec;
+  if (!options.listen_address.empty()) {
+    listen_address = asio::ip::make_address(options.listen_address, ec);
+    if (ec) throw std::runtime_error("bad listen address \"" + options.listen_address + "\": " + ec.message());
+  } else {
+    listen_address = asio::ip::make_address(host, ec);
+    if (ec) listen_address = asio::ip::address_v4::any();
+  }
+}
+
+Distribution::Impl::~Impl() = default;
+
+template <class F>
+auto Distribution::Impl::on_io_thread(F&& f) -> decltype(f()) {
+  using Result = decltype(f());
+  std::packaged_task<Result()> task(std::forward<F>(f));
+  std::future<Result> result = task.get_future();
+  asio::post(io, [&task] { task(); });
+  return result.get();
+}
+
+HandshakeConfig Distribution::Impl::handshake_config() const {
+  return {std::string(name.text()), flags, node.creation(), cookie};
+}
+
+asio::awaitable<void> Distribution::Impl::register_with_epmd() {
+  epmd::NodeEntry entry;
+  entry.name = split_node_name(name.text()).first;
+  entry.port = listen_port;
+  entry.node_type = options.hidden ? 72 : 77;
+  entry.lowest_version = 6;
+  entry.highest_version = 6;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      registration = co_await EpmdRegistration::register_node("127.0.0.1", epmd_port, entry);
+      co_return;
+    } catch (const EpmdIoError& e) {
+      if (!e.connection_refused() || !options.embedded_epmd || attempt >= 2) throw;
+    }
+    // Nobody answers on the EPMD port: be the EPMD. Loopback only when the node itself
+    // listens on loopback; otherwise every interface, as epmd does.
+    const auto address = listen_address.is_loopback() ? listen_address : asio::ip::address(asio::ip::address_v4::any());
+    try {
+      auto server = std::make_unique<EpmdServer>(io, tcp::endpoint(address, epmd_port));
+      server->start();
+      embedded_epmd = std::move(server);
+      serving_epmd = true;
+      log().info("{}: no EPMD on port {}; serving it here", name.text(), epmd_port);
+    } catch (const std::system_error&) {
+      // Another node started one just now: register with that.
+    }
+  }
+}
+
+// ----- Impl: routing (any thread) -----
+
+void Distribution::Impl::route(Atom to_node, RemoteSignal&& signal) {
+  if (closed.load(std::memory_order_acquire)) {
+    if (auto answer = noconnection_answer(signal)) node.deliver_remote(to_node, std::move(*answer));
+    return;
+  }
+  Peer* peer = peers.find(to_node);
+  if (peer == nullptr) peer = &peers.get(to_node);
+  if (peer->queue.push(OutgoingItem::make(std::move(signal))) == Mailbox::Push::QueuedWasIdle)
+    asio::post(io, [this, peer] { queue_woke(*peer); });
+}
+
+// ----- Impl: connections (I/O thread) -----
+
+void Distribution::Impl::queue_woke(Peer& peer) {
+  if (closed.load(std::memory_order_relaxed)) return fail_queued(peer);
+  switch (peer.state) {
+    case Peer::State::up:
+      peer.connection->kick();
+      break;
+    case Peer::State::idle:
+      start_connecting(peer);
+      break;
+    case Peer::State::connecting:
+    case Peer::State::waiting:
+      break;  // written once the connection is up, answered if it fails
+  }
+}
+
+void Distribution::Impl::fail_queued(Peer& peer) {
+  for (;;) {
+    NodeList items = peer.queue.take_all();
+    while (!items.empty()) {
+      auto* item = static_cast<OutgoingItem*>(items.pop_front());
+      if (!item->is_raw())
+        if (auto answer = noconnection_answer(item->signal)) node.deliver_remote(peer.name, std::move(*answer));
+      OutgoingItem::destroy(item);
+    }
+    if (peer.queue.idle() || peer.queue.try_idle()) return;
+  }
+}
+
+void Distribution::Impl::start_connecting(Peer& peer) {
+  peer.state = Peer::State::connecting;
+  const std::uint64_t attempt = ++peer.attempt;
+  asio::co_spawn(io, connect(peer, attempt), asio::detached);
+}
+
+asio::awaitable<void> Distribution::Impl::connect(Peer& peer, std::uint64_t attempt) {
+  const std::string full(peer.name.text());
+  const auto superseded = [&] { return peer.attempt != attempt || peer.state != Peer::State::connecting; };
+  const auto give_up = [&](const std::string& why) {
+    if (superseded()) return;
+    log().warn("{}: cannot connect to {}: {}", name.text(), full, why);
+    peer.state = Peer::State::idle;
+    fail_queued(peer);
+  };
+  try {
+    if (!valid_node_name(full)) throw std::runtime_error("not a node name");
+    const auto [alive, host] = split_node_name(full);
+    const auto found = co_await epmd_port_please(host, epmd_port, alive, options.setup_time);
+    if (!found) throw std::runtime_error("EPMD on " + host + " does not know it");
+    tcp::resolver resolver(io);
+    const auto endpoints =
+        co_await resolver.async_resolve(host, std::to_string(found->port), asio::use_awaitable);
+    tcp::socket socket(io);
+    {
+      detail::Deadline deadline(io.get_executor(), options.setup_time, [&socket] {
+        error_code ignored;
+        socket.close(ignored);
+      });
+      co_await asio::async_connect(socket, endpoints, asio::use_awaitable);
+    }
+    Handshake handshake = Handshake::initiate(handshake_config(), full);
+    co_await run_handshake(socket, handshake, options.setup_time);
+    if (superseded()) co_return;  // the peer's own connection won meanwhile
+    install(peer, std::move(socket), handshake);
+  } catch (const HandshakeError& e) {
+    if (e.reason() == HandshakeError::Reason::lost_race && !superseded()) {
+      // Both sides connected at once and the peer's attempt goes on: wait for it.
+      peer.state = Peer::State::waiting;
+      auto timer = std::make_shared<asio::steady_timer>(io, kRaceGrace);
+      timer->async_wait([this, &peer, attempt, timer](const error_code& ec) {
+        if (ec || peer.attempt != attempt || peer.state != Peer::State::waiting) return;
+        log().warn("{}: {} did not complete its simultaneous connection", name.text(), peer.name.text());
+        peer.state = Peer::State::idle;
+        fail_queued(peer);
+      });
+      co_return;
+    }
+    give_up(e.what());
+  } catch (const std::exception& e) {
+    give_up(e.what());
+  }
+}
+
+HandshakeStatus Distribution::Impl::decide(const HandshakePeer& who) {
+  if (closed.load(std::memory_order_relaxed)) return HandshakeStatus::not_allowed;
+  std::optional<Atom> remote;
+  try {
+    remote = Atom(who.name);
+  } catch (const std::exception&) {
+    return HandshakeStatus::not_allowed;
+  }
+  if (*remote == name) {
+    log().warn("{}: refused a connection from a node with this node's own name", name.text());
+    return HandshakeStatus::not_allowed;
+  }
+  Peer& peer = peers.get(*remote);
+  switch (peer.state) {
+    case Peer::State::up:
+      return HandshakeStatus::alive;
+    case Peer::State::connecting:
+      // Both sides are connecting: the node with the greater name keeps its own attempt.
+      if (name.text() > remote->text()) return HandshakeStatus::nok;
+      ++peer.attempt;  // ours is superseded
+      peer.state = Peer::State::waiting;
+      return HandshakeStatus::ok_simultaneous;
+    case Peer::State::idle:
+    case Peer::State::waiting:
+      peer.state = Peer::State::waiting;
+      return HandshakeStatus::ok;
+  }
+  return HandshakeStatus::not_allowed;
+}
+
+asio::awaitable<void> Distribution::Impl::accept_loop() {
+  for (;;) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) {
+      log().warn("{}: accept failed: {}", name.text(), ec.message());
+      continue;
+    }
+    asio::co_spawn(io, accept_one(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Distribution::Impl::accept_one(tcp::socket socket) {
+  std::string from = "?";
+  {
+    error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (!ec) from = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+  Handshake handshake = Handshake::accept(handshake_config(), [this](const HandshakePeer& who) { return decide(who); });
+  try {
+    co_await run_handshake(socket, handshake, options.setup_time);
+  } catch (const std::exception& e) {
+    const std::string who = handshake.peer().name.empty() ? from : handshake.peer().name + " (" + from + ")";
+    log().warn("{}: refused a connection from {}: {}", name.text(), who, e.what());
+    // An attempt we were waiting for failed: nothing queued for that node can go.
+    if (!handshake.peer().name.empty()) {
+      if (auto remote = Atom::existing(handshake.peer().name))
+        if (Peer* peer = peers.find(*remote); peer != nullptr && peer->state == Peer::State::waiting) {
+          peer->state = Peer::State::idle;
+          fail_queued(*peer);
+        }
+    }
+    co_return;
+  }
+  if (closed.load(std::memory_order_relaxed)) co_return;
+  install(peers.get(Atom(handshake.peer().name)), std::move(socket), handshake);
+}
+
+void Distribution::Impl::install(Peer& peer, tcp::socket socket, const Handshake& handshake) {
+  auto connection = std::make_shared<Connection>(*this, peer, std::move(socket), handshake.peer(), handshake.shared_flags());
+  std::shared_ptr<Connection> old = std::exchange(peer.connection, connection);
+  peer.state = Peer::State::up;
+  ++peer.attempt;
+  if (old) old->close("replaced by a new connection from the same node");
+  log().info("{}: connected to {}", name.text(), peer.name.text());
+  connection->start();
+  connection->kick();
+}
+
+void Distribution::Impl::connection_closed(Peer& peer, Connection& connection, const std::string& why) {
+  log().info("{}: connection to {} closed: {}", name.text(), peer.name.text(), why);
+  for (RemoteSignal& s : connection.ledger().connection_lost()) node.deliver_remote(peer.name, std::move(s));
+  if (peer.connection.get() != &connection) return;  // an old connection, already replaced
+  peer.connection.reset();
+  peer.state = Peer::State::idle;
+  fail_queued(peer);
+}
+
+void Distribution::Impl::shutdown() {
+  closed.store(true, std::memory_order_release);
+  if (acceptor) {
+    error_code ignored;
+    acceptor->close(ignored);
+  }
+  if (registration) registration->close();
+  if (embedded_epmd) embedded_epmd->close();
+}
+
+// ----- Distribution -----
+
+Distribution::Distribution(Node& node, DistributionOptions options)
+    : impl_(std::make_shared<Impl>(node, std::move(options))) {
+  Impl& d = *impl_;
+  d.io_thread = std::thread([&d] {
+    auto work = asio::make_work_guard(d.io);
+    d.io.run();
+  });
+  try {
+    d.on_io_thread([&d] {
+      d.acceptor.emplace(d.io);
+      const tcp::endpoint endpoint(d.listen_address, d.options.listen_port);
+      d.acceptor->open(endpoint.protocol());
+      d.acceptor->set_option(tcp::acceptor::reuse_address(true));
+      d.acceptor->bind(endpoint);
+      d.acceptor->listen();
+      d.listen_port = d.acceptor->local_endpoint().port();
+      asio::co_spawn(d.io, d.accept_loop(), asio::detached);
+    });
+    std::promise<void> registered;
+    asio::co_spawn(d.io, d.register_with_epmd(), [&registered](std::exception_ptr e) {
+      if (e) {
+        registered.set_exception(e);
+      } else {
+        registered.set_value();
+      }
+    });
+    registered.get_future().get();
+  } catch (const std::exception& e) {
+    close(std::chrono::milliseconds(0));
+    d.io.stop();
+    d.io_thread.join();
+    throw std::runtime_error(std::string("cannot start distribution for ") + std::string(node.name().text()) + ": " +
+                             e.what());
+  }
+  const Pid net_kernel = node.spawn<NetKernel>();
+  node.register_name(net_kernel, atoms::net_kernel);
+  node.set_remote_router(std::make_shared<Router>(impl_));
+  log().info("{}: distribution up on port {} (EPMD port {}{})", node.name().text(), d.listen_port, d.epmd_port,
+             d.serving_epmd ? ", embedded" : "");
+}
+
+Distribution::~Distribution() {
+  close();
+  impl_->node.set_remote_router(nullptr);
+  impl_->io.stop();
+  impl_->io_thread.join();
+}
+
+std::uint16_t Distribution::listen_port() const noexcept { return impl_->listen_port; }
+std::uint16_t Distribution::epmd_port() const noexcept { return impl_->epmd_port; }
+bool Distribution::runs_embedded_epmd() const noexcept { return impl_->serving_epmd.load(); }
+
+std::vector<Atom> Distribution::connected_nodes() const {
+  Impl& d = *impl_;
+  return d.on_io_thread([&d] {
+    std::vector<Atom> up;
+    d.peers.for_each([&up](Peer& p) {
+      if (p.state == Peer::State::up) up.push_back(p.name);
+    });
+    return up;
+  });
+}
+
+bool Distribution::disconnect(Atom node) {
+  Impl& d = *impl_;
+  return d.on_io_thread([&d, node] {
+    Peer* peer = d.peers.find(node);
+    if (peer == nullptr || peer->state != Peer::State::up) return false;
+    std::shared_ptr<Connection> connection = peer->connection;
+    connection->close("disconnected");
+    return true;
+  });
+}
+
+bool Distribution::ping(Atom node, std::chrono::milliseconds timeout) {
+  if (node == impl_->name) return true;
+  Inbox inbox(impl_->node);
+  const Ref watch = inbox.monitor(RegisteredName{atoms::net_kernel, node});
+  const Ref tag = impl_->node.make_ref();
+  impl_->node.send(RegisteredName{atoms::net_kernel, node},
+                   tuple(atoms::gen_call, tuple(inbox.pid(), tag), tuple(atoms::is_auth, impl_->name)));
+  const auto answer = inbox.receive(
+      [&](const Term& m) {
+        return (m.is_tuple(2) && m.as_tuple()[0] == Term(tag)) ||
+               (m.is_tuple(5) && m.as_tuple()[0].is_atom(atoms::DOWN) && m.as_tuple()[1] == Term(watch));
+      },
+      timeout);
+  return answer && answer->as_tuple()[0] == Term(tag) && answer->as_tuple()[1].is_atom(atoms::yes);
+}
+
+void Distribution::close(std::chrono::milliseconds flush_timeout) {
+  Impl& d = *impl_;
+  if (d.close_started.exchange(true)) return;
+  std::vector<std::shared_ptr<Connection>> open = d.on_io_thread([&d, flush_timeout] {
+    d.shutdown();
+    std::vector<std::shared_ptr<Connection>> connections;
+    d.peers.for_each([&](Peer& p) {
+      if (p.state == Peer::State::up && p.connection) {
+        connections.push_back(p.connection);
+        p.connection->close_after_flush(flush_timeout);
+      } else {
+        d.fail_queued(p);
+      }
+    });
+    return connections;
+  });
+  // Wait for the flushes (each ends by its deadline at the latest).
+  const auto deadline = std::chrono::steady_clock::now() + flush_timeout + std::chrono::milliseconds(200);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const bool all_closed = d.on_io_thread([&open] {
+      for (const auto& c : open)
+        if (c->is_open()) return false;
+      return true;
+    });
+    if (all_closed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  d.on_io_thread([&open] {
+    for (const auto& c : open) c->close("closed");
+  });
+}
+
+}  // namespace spindle::dist

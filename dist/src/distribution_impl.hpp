@@ -1,0 +1,80 @@
+#pragma once
+// The distribution layer's shared state. The node's router and the public Distribution
+// both hold it; everything marked "I/O thread" runs only on its io_context's thread.
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "asio.hpp"
+#include "peer.hpp"
+#include "spindle/dist/distribution.hpp"
+#include "spindle/dist/handshake.hpp"
+
+namespace spindle::dist {
+
+class EpmdServer;
+class EpmdRegistration;
+struct OutgoingItem;
+
+struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
+  Impl(Node& node, DistributionOptions options);
+  ~Impl();
+
+  // ----- any thread -----
+
+  /// A signal for a process of `node` (the RemoteRouter's entry point).
+  void route(Atom node, RemoteSignal&& signal);
+  /// Runs `f` on the I/O thread and waits for its result.
+  template <class F>
+  auto on_io_thread(F&& f) -> decltype(f());
+
+  // ----- I/O thread -----
+
+  /// `peer`'s queue went from idle to non-empty.
+  void queue_woke(Peer& peer);
+  /// Answers everything queued for `peer` as Erlang does when a node cannot be reached,
+  /// and leaves the queue idle.
+  void fail_queued(Peer& peer);
+  void start_connecting(Peer& peer);
+  asio::awaitable<void> connect(Peer& peer, std::uint64_t attempt);
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> accept_one(tcp::socket socket);
+  /// The acceptor's answer to a node announcing itself (simultaneous connects and all).
+  HandshakeStatus decide(const HandshakePeer& who);
+  /// A handshake finished: `socket` carries `peer`'s traffic from now on.
+  void install(Peer& peer, tcp::socket socket, const Handshake& handshake);
+  /// A connection ended: the bookkeeping and the `noconnection` signals.
+  void connection_closed(Peer& peer, Connection& connection, const std::string& why);
+  HandshakeConfig handshake_config() const;
+  asio::awaitable<void> register_with_epmd();
+  void shutdown();
+
+  Node& node;
+  const Atom name;
+  DistributionOptions options;
+  std::string cookie;
+  std::uint64_t flags;
+  std::uint16_t epmd_port;
+  std::uint16_t listen_port = 0;
+  asio::ip::address listen_address;
+  PeerTable peers;
+  /// Set once by shutdown: new signals are answered as unreachable instead of queued.
+  std::atomic<bool> closed{false};
+  std::atomic<bool> close_started{false};  // Distribution::close runs once
+
+  // I/O thread
+  std::optional<tcp::acceptor> acceptor;
+  std::unique_ptr<EpmdServer> embedded_epmd;
+  std::unique_ptr<EpmdRegistration> registration;
+  std::atomic<bool> serving_epmd{false};
+
+  // Last, so it is destroyed first: pending handlers and coroutine frames it destroys
+  // may still refer to the members above.
+  asio::io_context io;
+  std::thread io_thread;
+};
+
+}  // namespace spindle::dist

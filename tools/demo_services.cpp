@@ -1,0 +1,67 @@
+#include "demo_services.hpp"
+
+#include <unordered_map>
+
+namespace spindle::demo {
+namespace {
+
+bool tagged(const Term& m, std::size_t arity, Atom tag) { return m.is_tuple(arity) && m.as_tuple()[0].is_atom(tag); }
+
+class Worker final : public Process {
+ protected:
+  void handle_one_inbox_message(Term m) override {
+    static const Atom ping("ping"), pong("pong"), exit_tag("exit"), monitor_tag("monitor"), trap_link("trap_link"),
+        down("down"), exit_signal("exit_signal");
+    const auto& e = [&m](std::size_t i) -> const Term& { return m.as_tuple()[i]; };
+    if (m.is_tuple(2) && e(0).is_pid() && e(1).is_atom(ping)) {
+      send(e(0).as_pid(), tuple(pid(), pong));
+    } else if (tagged(m, 2, exit_tag)) {
+      exit(e(1));
+    } else if (tagged(m, 3, monitor_tag) && e(1).is_pid() && e(2).is_pid()) {
+      const Ref ref = monitor(e(1).as_pid());
+      report_down_[ref] = e(2).as_pid();
+    } else if (tagged(m, 3, trap_link) && e(1).is_pid() && e(2).is_pid()) {
+      trap_exit(true);
+      report_exit_[e(1).as_pid()] = e(2).as_pid();
+      link(e(1).as_pid());
+    } else if (tagged(m, 5, atoms::DOWN) && e(1).is_ref()) {
+      auto it = report_down_.find(Ref(e(1)));
+      if (it == report_down_.end()) return;
+      send(it->second, tuple(down, e(3), e(4)));
+      report_down_.erase(it);
+    } else if (tagged(m, 3, atoms::EXIT) && e(1).is_pid()) {
+      auto it = report_exit_.find(e(1).as_pid());
+      if (it == report_exit_.end()) return;
+      send(it->second, tuple(exit_signal, e(1), e(2)));
+      report_exit_.erase(it);
+    }
+  }
+
+ private:
+  std::unordered_map<Ref, Pid> report_down_;
+  std::unordered_map<Pid, Pid> report_exit_;
+};
+
+class Echo final : public Process {
+ protected:
+  void handle_one_inbox_message(Term m) override {
+    static const Atom spawn_worker("spawn_worker"), worker("worker");
+    if (!m.is_tuple(2)) return;
+    const auto items = m.as_tuple();
+    if (items[0].is_pid()) {
+      send(items[0].as_pid(), items[1]);
+    } else if (items[0].is_atom(spawn_worker) && items[1].is_pid()) {
+      send(items[1].as_pid(), tuple(worker, node().spawn<Worker>()));
+    }
+  }
+};
+
+}  // namespace
+
+Pid start_echo(Node& node) {
+  const Pid echo = node.spawn<Echo>();
+  node.register_name(echo, atom("echo"));
+  return echo;
+}
+
+}  // namespace spindle::demo

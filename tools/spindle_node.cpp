@@ -1,0 +1,96 @@
+// spindle-node: a Spindle node on the Erlang distribution, for trying from `erl` and for
+// the interop tests and benchmarks.
+//
+//   spindle-node --name NAME@HOST | --sname NAME  [--cookie COOKIE] [--demo]
+//                [--threads N] [--epmd-port P] [--listen-port P] [--hidden | --visible]
+//                [--net-ticktime SECONDS]
+//
+// Prints exactly "ready NAME@HOST" on stdout once it accepts connections, runs until
+// SIGINT or SIGTERM, then closes its connections and exits 0. Bad arguments: status 2;
+// a node that cannot start (port taken, name in use): status 1, with the reason on stderr.
+
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "demo_services.hpp"
+#include "spindle/dist/distribution.hpp"
+
+namespace {
+
+// The host part of a short name: this machine's name up to its first dot, as erl -sname.
+std::string short_host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return "localhost";
+  std::string name(host);
+  return name.substr(0, name.find('.'));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"A Spindle node that Erlang nodes can talk to"};
+  std::string long_name;
+  std::string short_name;
+  std::string cookie;
+  bool demo = false;
+  std::size_t threads = 0;
+  std::uint16_t epmd_port = 0;
+  std::uint16_t listen_port = 0;
+  bool visible = false;
+  unsigned net_ticktime = 60;
+  auto* name_option = app.add_option("--name", long_name, "full node name, NAME@HOST");
+  auto* sname_option = app.add_option("--sname", short_name, "short node name; the host is this machine's name");
+  name_option->excludes(sname_option);
+  app.add_option("--cookie", cookie, "the cookie (default: ~/.erlang.cookie)");
+  app.add_flag("--demo", demo, "run the demo services (a registered 'echo' and its workers)");
+  app.add_option("--threads", threads, "worker threads (default: one per core)")->check(CLI::Range(1, 1024));
+  app.add_option("--epmd-port", epmd_port, "EPMD port (default: $ERL_EPMD_PORT or 4369)")->check(CLI::Range(1, 65535));
+  app.add_option("--listen-port", listen_port, "distribution port (default: any free one)")->check(CLI::Range(1, 65535));
+  bool hidden = false;
+  auto* hidden_flag = app.add_flag("--hidden", hidden, "a hidden node (the default)");
+  auto* visible_flag = app.add_flag("--visible", visible, "a visible node (in the peers' nodes())");
+  hidden_flag->excludes(visible_flag);
+  app.add_option("--net-ticktime", net_ticktime, "seconds of silence after which a peer is taken for dead")
+      ->check(CLI::Range(1, 3600));
+  try {
+    app.parse(argc, argv);
+    if (long_name.empty() && short_name.empty()) throw CLI::RequiredError("--name or --sname");
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  const std::string node_name = long_name.empty() ? short_name + "@" + short_host_name() : long_name;
+
+  // Signals are taken with sigwait on this thread only: block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  try {
+    spindle::Node node({.name = node_name, .scheduler = {.threads = threads}});
+    {
+      spindle::dist::Distribution distribution(
+          node, {.cookie = cookie,
+                 .hidden = !visible,
+                 .epmd_port = epmd_port,
+                 .listen_port = listen_port,
+                 .net_ticktime = std::chrono::seconds(net_ticktime)});
+      if (demo) spindle::demo::start_echo(node);
+      std::cout << "ready " << node_name << std::endl;
+      int received = 0;
+      sigwait(&stop_signals, &received);
+      node.stop();          // processes end; their exit signals go out first
+      distribution.close();  // then the connections, after what is queued is sent
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "spindle-node: " << e.what() << std::endl;
+    return 1;
+  }
+}
