@@ -47,8 +47,8 @@ class EpmdConversation {
 
   asio::awaitable<void> connect() {
     error_code ec;
-    const auto endpoints = co_await resolver_.async_resolve(host_, std::to_string(port_),
-                                                            asio::redirect_error(asio::use_awaitable, ec));
+    const auto endpoints =
+        co_await resolver_.async_resolve(host_, std::to_string(port_), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) fail_io(ec, "resolving the host");
     co_await asio::async_connect(socket_, endpoints, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) fail_io(ec, "connecting");
@@ -72,7 +72,8 @@ class EpmdConversation {
   asio::awaitable<epmd::Bytes> receive_until_closed(std::size_t limit) {
     epmd::Bytes bytes;
     error_code ec;
-    co_await asio::async_read(socket_, asio::dynamic_buffer(bytes, limit), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_read(socket_, asio::dynamic_buffer(bytes, limit),
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::eof) co_return bytes;
     if (ec) fail_io(ec, "reading the answer");
     fail(Reason::malformed, "sent more than " + std::to_string(limit) + " bytes in answer to " + request_name_);
@@ -136,8 +137,8 @@ asio::awaitable<std::optional<epmd::NodeEntry>> epmd_port_please(std::string hos
 }
 
 asio::awaitable<std::vector<std::pair<std::string, std::uint16_t>>> epmd_names(std::string host,
-                                                                              std::uint16_t epmd_port,
-                                                                              std::chrono::milliseconds timeout) {
+                                                                               std::uint16_t epmd_port,
+                                                                               std::chrono::milliseconds timeout) {
   EpmdConversation epmd(co_await asio::this_coro::executor, std::move(host), epmd_port, timeout, "NAMES_REQ");
   co_await epmd.connect();
   co_await epmd.send(epmd::names_request());
@@ -146,9 +147,9 @@ asio::awaitable<std::vector<std::pair<std::string, std::uint16_t>>> epmd_names(s
 }
 
 asio::awaitable<std::unique_ptr<EpmdRegistration>> EpmdRegistration::register_node(std::string host,
-                                                                                  std::uint16_t epmd_port,
-                                                                                  epmd::NodeEntry node,
-                                                                                  std::chrono::milliseconds timeout) {
+                                                                                   std::uint16_t epmd_port,
+                                                                                   epmd::NodeEntry node,
+                                                                                   std::chrono::milliseconds timeout) {
   const epmd::Bytes request = epmd::alive2_request(node);
   EpmdConversation epmd(co_await asio::this_coro::executor, std::move(host), epmd_port, timeout,
                         "ALIVE2_REQ for " + quoted(node.name));
@@ -161,9 +162,9 @@ asio::awaitable<std::unique_ptr<EpmdRegistration>> EpmdRegistration::register_no
   }
   const epmd::Alive2Response response = epmd.parse([&] { return epmd::parse_alive2_response(answer); });
   if (response.result != 0)
-    epmd.fail(Reason::registration_refused,
-              "refused to register " + quoted(node.name) + " (result " + std::to_string(response.result) +
-                  "): the name is in use by another node, or is not a valid node name");
+    epmd.fail(Reason::registration_refused, "refused to register " + quoted(node.name) + " (result " +
+                                                std::to_string(response.result) +
+                                                "): the name is in use by another node, or is not a valid node name");
   co_return std::unique_ptr<EpmdRegistration>(
       new EpmdRegistration(epmd.release_socket(), std::move(node), response.creation));
 }

@@ -28,12 +28,12 @@ inline constexpr std::chrono::milliseconds kEpmdTimeout{5000};
 class EpmdIoError : public std::runtime_error {
  public:
   enum class Reason {
-    connection_refused,     ///< nothing listens at host:port: no EPMD runs there (start one?)
-    timeout,                ///< EPMD did not connect or answer within the deadline
-    closed,                 ///< EPMD closed the connection before it answered in full
-    io_error,               ///< resolving, connecting, reading or writing failed otherwise
-    malformed,              ///< the answer does not follow the EPMD protocol
-    registration_refused,   ///< ALIVE2 answered with a non-zero result: the name is taken or invalid
+    connection_refused,    ///< nothing listens at host:port: no EPMD runs there (start one?)
+    timeout,               ///< EPMD did not connect or answer within the deadline
+    closed,                ///< EPMD closed the connection before it answered in full
+    io_error,              ///< resolving, connecting, reading or writing failed otherwise
+    malformed,             ///< the answer does not follow the EPMD protocol
+    registration_refused,  ///< ALIVE2 answered with a non-zero result: the name is taken or invalid
   };
 
   EpmdIoError(Reason reason, const std::string& message) : std::runtime_error(message), reason_(reason) {}

@@ -39,10 +39,10 @@ bool is_valid_node_name(std::string_view name) {
   std::size_t characters = 0;
   for (std::size_t i = 0; i < name.size(); ++characters) {
     const auto lead = static_cast<unsigned char>(name[i]);
-    const std::size_t length = lead == 0            ? 0
-                               : lead < 0x80        ? 1
-                               : (lead >> 5) == 0x6 ? 2
-                               : (lead >> 4) == 0xE ? 3
+    const std::size_t length = lead == 0             ? 0
+                               : lead < 0x80         ? 1
+                               : (lead >> 5) == 0x6  ? 2
+                               : (lead >> 4) == 0xE  ? 3
                                : (lead >> 3) == 0x1E ? 4
                                                      : 0;
     if (length == 0 || length > name.size() - i) return false;
@@ -137,12 +137,13 @@ using State = EpmdServer::State;
 class Session {
  public:
   Session(std::shared_ptr<State> state, tcp::socket socket) : state_(std::move(state)), socket_(std::move(socket)) {
-    error_code ec;
-    const tcp::endpoint remote = socket_.remote_endpoint(ec);
-    peer_ = ec ? std::string("(unknown peer)") : to_string(remote);
-    const tcp::endpoint local = socket_.local_endpoint(ec);
+    error_code remote_unknown, local_unknown;
+    const tcp::endpoint remote = socket_.remote_endpoint(remote_unknown);
+    const tcp::endpoint local = socket_.local_endpoint(local_unknown);
+    peer_ = remote_unknown ? std::string("(unknown peer)") : to_string(remote);
     // As epmd: "local" means the loopback network or this host's own address.
-    local_peer_ = !ec && (remote.address().is_loopback() || remote.address() == local.address());
+    local_peer_ =
+        !remote_unknown && !local_unknown && (remote.address().is_loopback() || remote.address() == local.address());
     state_->sessions.insert(this);
   }
   Session(const Session&) = delete;
@@ -150,8 +151,8 @@ class Session {
 
   ~Session() {
     if (const auto node = state_->nodes.remove_owned_by(this))
-      spdlog::info("embedded EPMD on port {}: unregistered {} (port {}, creation {})", state_->port,
-                   node->entry.name, node->entry.port, node->creation);
+      spdlog::info("embedded EPMD on port {}: unregistered {} (port {}, creation {})", state_->port, node->entry.name,
+                   node->entry.port, node->creation);
     state_->sessions.erase(this);
   }
 
@@ -244,12 +245,12 @@ class Session {
 
   asio::awaitable<bool> register_node(const epmd::NodeEntry& entry) {
     if (!from_local_peer("ALIVE2_REQ")) co_return false;
-    const char* refusal = !is_valid_node_name(entry.name)     ? "the name is not 1 to 255 UTF-8 characters"
+    const char* refusal = !is_valid_node_name(entry.name)             ? "the name is not 1 to 255 UTF-8 characters"
                           : state_->nodes.find(entry.name) != nullptr ? "the name is in use"
                                                                       : nullptr;
     if (refusal != nullptr) {
-      spdlog::info("embedded EPMD on port {}: client {}: cannot register \"{}\": {}", state_->port, peer_,
-                   entry.name, refusal);
+      spdlog::info("embedded EPMD on port {}: client {}: cannot register \"{}\": {}", state_->port, peer_, entry.name,
+                   refusal);
       co_await reply(epmd::alive2_response(1, 0));
       co_return false;
     }
@@ -275,8 +276,8 @@ class Session {
     detail::WireWriter writer(out);
     writer.u32(state_->port);
     for (const NodeTable::Node& node : state_->nodes.nodes()) {
-      writer.bytes(fmt::format("active name     <{}> at port {}, fd = {}\n", node.entry.name, node.entry.port,
-                               node.descriptor));
+      writer.bytes(
+          fmt::format("active name     <{}> at port {}, fd = {}\n", node.entry.name, node.entry.port, node.descriptor));
       writer.u8(0);
     }
     return out;
@@ -295,8 +296,9 @@ class Session {
   asio::awaitable<bool> reply(const epmd::Bytes& bytes) {
     error_code ec;
     co_await asio::async_write(socket_, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) spdlog::debug("embedded EPMD on port {}: client {} did not take the answer: {}", state_->port, peer_,
-                          ec.message());
+    if (ec)
+      spdlog::debug("embedded EPMD on port {}: client {} did not take the answer: {}", state_->port, peer_,
+                    ec.message());
     co_return !ec;
   }
 

@@ -6,6 +6,10 @@
 namespace spindle::dist {
 namespace {
 
+// Handshake packets are a few dozen bytes (a name is at most 255 characters). A larger
+// length is not a handshake at all: refuse it at once rather than wait for the bytes.
+constexpr std::size_t kLargestPacket = 2048;
+
 asio::awaitable<void> write_packets(tcp::socket& socket, const std::vector<Packet>& packets) {
   if (packets.empty()) co_return;
   std::vector<std::uint8_t> bytes;
@@ -30,7 +34,11 @@ asio::awaitable<void> run_handshake(tcp::socket& socket, Handshake& handshake, s
     while (!handshake.done()) {
       std::uint8_t length[2];
       co_await asio::async_read(socket, asio::buffer(length), asio::use_awaitable);
-      Packet packet(spindle::detail::load_be16(length));
+      const std::size_t size = spindle::detail::load_be16(length);
+      if (size == 0 || size > kLargestPacket)
+        throw HandshakeError(HandshakeError::Reason::malformed,
+                             "a handshake packet of " + std::to_string(size) + " bytes: not the distribution protocol");
+      Packet packet(size);
       co_await asio::async_read(socket, asio::buffer(packet), asio::use_awaitable);
       co_await write_packets(socket, handshake.receive(packet));
       if (handshake.refusal()) throw *handshake.refusal();

@@ -107,7 +107,7 @@ asio::awaitable<tcp::socket> connect_raw(std::uint16_t port) {
 }
 
 struct ServerVerdict {
-  epmd::Bytes answer;          // everything the server sent
+  epmd::Bytes answer;  // everything the server sent
   bool closed_by_server = false;
   std::chrono::milliseconds after{0};  // since `since`
 };
@@ -121,7 +121,8 @@ asio::awaitable<ServerVerdict> wait_for_close(tcp::socket& socket, Clock::time_p
   });
   ServerVerdict verdict;
   error_code ec;
-  co_await asio::async_read(socket, asio::dynamic_buffer(verdict.answer), asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_read(socket, asio::dynamic_buffer(verdict.answer),
+                            asio::redirect_error(asio::use_awaitable, ec));
   verdict.after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since);
   verdict.closed_by_server = !deadline.expired() && (ec == asio::error::eof || ec == asio::error::connection_reset);
   co_return verdict;
@@ -214,7 +215,8 @@ TEST_F(EmbeddedEpmdTest, RegistersFindsListsAndRefusesATakenName) {
     Names names = co_await epmd_names(kLocalhost, port);
     EXPECT_EQ(names, (Names{{"alpha", 40001}}));
 
-    const auto taken = co_await failure_of(EpmdRegistration::register_node(kLocalhost, port, node_entry("alpha", 40002)));
+    const auto taken =
+        co_await failure_of(EpmdRegistration::register_node(kLocalhost, port, node_entry("alpha", 40002)));
     EXPECT_TRUE(taken.has_value());
     if (taken) {
       EXPECT_EQ(taken->reason(), Reason::registration_refused);
@@ -272,7 +274,8 @@ TEST_F(EmbeddedEpmdTest, AnswersDumpKillAndStopAsEpmdDoes) {
     const auto node = co_await EpmdRegistration::register_node(kLocalhost, port, node_entry("dumped", 41200));
 
     // Built apart from the co_await: GCC 12 cannot keep an initializer list's array across one.
-    const epmd::Bytes dump_request{0, 1, 'd'}, kill_request{0, 1, 'k'}, stop_request{0, 7, 's', 'd', 'u', 'm', 'p', 'e', 'd'};
+    const epmd::Bytes dump_request{0, 1, 'd'}, kill_request{0, 1, 'k'},
+        stop_request{0, 7, 's', 'd', 'u', 'm', 'p', 'e', 'd'};
     const ServerVerdict dump = co_await send_raw(port, dump_request);
     EXPECT_TRUE(dump.closed_by_server);
     const std::string dump_text(dump.answer.begin(), dump.answer.end());
@@ -290,7 +293,8 @@ TEST_F(EmbeddedEpmdTest, AnswersDumpKillAndStopAsEpmdDoes) {
     const ServerVerdict stop = co_await send_raw(port, stop_request);
     EXPECT_TRUE(stop.closed_by_server);
     EXPECT_TRUE(stop.answer.empty());
-    EXPECT_TRUE(co_await is_registered(port, "dumped")) << "STOP_REQ is refused, as by epmd without -relaxed_command_check";
+    EXPECT_TRUE(co_await is_registered(port, "dumped"))
+        << "STOP_REQ is refused, as by epmd without -relaxed_command_check";
   });
 }
 
@@ -318,7 +322,8 @@ TEST_F(EmbeddedEpmdTest, BadClientsLoseOnlyTheirOwnConnection) {
         {"an unknown request type", {0, 4, 0xFF, 1, 2, 3}, ThenClose::no},
         {"a zero length", {0, 0}, ThenClose::no},
         {"a length beyond the limit", {0xFF, 0xFF, 'z'}, ThenClose::no},
-        {"an ALIVE2_REQ whose name runs past its end", {0, 13, 120, 0xA4, 0x10, 72, 0, 0, 6, 0, 6, 0, 200, 'x', 'y'},
+        {"an ALIVE2_REQ whose name runs past its end",
+         {0, 13, 120, 0xA4, 0x10, 72, 0, 0, 6, 0, 6, 0, 200, 'x', 'y'},
          ThenClose::no},
         {"an ALIVE2_REQ with an empty name", {0, 13, 120, 0xA4, 0x10, 72, 0, 0, 6, 0, 6, 0, 0, 0, 0}, ThenClose::no},
         {"a PORT_PLEASE2_REQ without a name", {0, 1, 'z'}, ThenClose::no},
@@ -394,14 +399,17 @@ TEST_F(EpmdClientTest, AnEpmdThatNeverAnswersTimesOut) {
   };
   on_io([&]() -> asio::awaitable<void> {
     const auto mute = std::make_shared<MuteEpmd>(io_);
-    asio::co_spawn(io_, [mute]() -> asio::awaitable<void> {
-      for (;;) {
-        error_code ec;
-        tcp::socket socket = co_await mute->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return;
-        mute->held.push_back(std::move(socket));
-      }
-    }, asio::detached);
+    asio::co_spawn(
+        io_,
+        [mute]() -> asio::awaitable<void> {
+          for (;;) {
+            error_code ec;
+            tcp::socket socket = co_await mute->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) co_return;
+            mute->held.push_back(std::move(socket));
+          }
+        },
+        asio::detached);
     const std::uint16_t port = mute->acceptor.local_endpoint().port();
 
     constexpr auto kTimeout = 300ms;
@@ -464,9 +472,8 @@ TEST_F(EpmdInteropTest, ClientWorksWithOtpEpmd) {
   const std::uint16_t port = free_port();
   test::ChildProcess epmd({"epmd", "-port", std::to_string(port)});
   on_io([&]() -> asio::awaitable<void> {
-    const bool listening = co_await eventually([&]() -> asio::awaitable<bool> {
-      co_return !(co_await failure_of(epmd_names(kLocalhost, port))).has_value();
-    });
+    const bool listening = co_await eventually(
+        [&]() -> asio::awaitable<bool> { co_return !(co_await failure_of(epmd_names(kLocalhost, port))).has_value(); });
     EXPECT_TRUE(listening) << epmd.output();
     if (!listening) co_return;
 
@@ -486,7 +493,8 @@ TEST_F(EpmdInteropTest, ClientWorksWithOtpEpmd) {
     std::sort(names.begin(), names.end());
     EXPECT_EQ(names, (Names{{"spindle_one", 43001}, {"spindle_two", 43002}}));
 
-    const auto taken = co_await failure_of(EpmdRegistration::register_node(kLocalhost, port, node_entry("spindle_one", 1)));
+    const auto taken =
+        co_await failure_of(EpmdRegistration::register_node(kLocalhost, port, node_entry("spindle_one", 1)));
     EXPECT_TRUE(taken && taken->reason() == Reason::registration_refused);
 
     // OTP's epmd gives each name its own creation sequence: a name registered again gets the next one.
@@ -507,8 +515,8 @@ TEST_F(EpmdInteropTest, ErlangNodesUseTheEmbeddedEpmd) {
   const StrayEpmdGuard no_stray_epmd(port);
   const std::string epmd_port_env = "ERL_EPMD_PORT=" + std::to_string(port);
   // The server listens already, and -start_epmd false: erl must never start an epmd of its own.
-  test::ChildProcess erl({"erl", "-noshell", "-sname", "spindle_probe", "-setcookie", "spindle", "-start_epmd", "false"},
-                         {epmd_port_env});
+  test::ChildProcess erl(
+      {"erl", "-noshell", "-sname", "spindle_probe", "-setcookie", "spindle", "-start_epmd", "false"}, {epmd_port_env});
 
   std::uint16_t erl_port = 0;
   on_io([&]() -> asio::awaitable<void> {
@@ -529,7 +537,8 @@ TEST_F(EpmdInteropTest, ErlangNodesUseTheEmbeddedEpmd) {
 
   // OTP's epmd program as a client of the embedded server (NAMES_REQ).
   std::string names_output;
-  EXPECT_EQ(test::run_command({"epmd", "-port", std::to_string(port), "-names"}, 30s, &names_output), 0) << names_output;
+  EXPECT_EQ(test::run_command({"epmd", "-port", std::to_string(port), "-names"}, 30s, &names_output), 0)
+      << names_output;
   EXPECT_PRED_FORMAT2(::testing::IsSubstring, "name spindle_probe at port " + std::to_string(erl_port), names_output);
 
   // BEAM's own EPMD client (erl_epmd: PORT_PLEASE2_REQ, NAMES_REQ) in a second, non-distributed erl.

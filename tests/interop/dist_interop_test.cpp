@@ -1,0 +1,438 @@
+// The Erlang distribution against real Erlang/OTP nodes on 127.0.0.1: EPMD (embedded
+// and Debian's), the handshake, messages of every kind of term, large messages, order,
+// links, monitors and exit signals both ways, connection loss, and bad peers.
+//
+// Each test runs a Spindle node in this process (with the demo services), and real `erl`
+// nodes (tests/interop/interop_agent.erl) and `spindle-node` programs as child
+// processes on a private EPMD port. Every child is stopped by its pid.
+
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <unordered_map>
+
+#include "demo_services.hpp"
+#include "erlang_node.hpp"
+#include "spindle/dist/distribution.hpp"
+#include "spindle/dist/handshake.hpp"
+#include "spindle/dist/flags.hpp"
+
+namespace spindle {
+namespace {
+
+using namespace std::chrono_literals;
+using test::agent_call;
+using test::ChildProcess;
+using test::ErlangNode;
+
+const std::string kCookie = "interop-cookie";
+
+// A Spindle node with distribution, the demo services and an inbox.
+struct SpindleNode {
+  SpindleNode(const std::string& name, std::uint16_t epmd_port, dist::DistributionOptions options = {})
+      : node({.name = name, .scheduler = {.threads = 2}}),
+        dist(node, [&] {
+          if (options.cookie.empty()) options.cookie = kCookie;
+          options.epmd_port = epmd_port;
+          return options;
+        }()),
+        inbox(node) {
+    demo::start_echo(node);
+  }
+  Term call(Atom erlang_node, std::string_view function, std::vector<Term> args,
+            std::chrono::milliseconds timeout = 60s) {
+    return agent_call(node, inbox, erlang_node, function, std::move(args), timeout);
+  }
+  // A demo worker on this node (spawned through echo, as a remote user would).
+  Pid worker() {
+    node.send(atom("echo"), tuple(atom("spawn_worker"), inbox.pid()));
+    const auto m = inbox.receive([](const Term& t) { return t.is_tuple(2) && t.as_tuple()[0].is_atom(atom("worker")); });
+    if (!m) throw std::runtime_error("no worker");
+    return m->as_tuple()[1].as_pid();
+  }
+  std::optional<Term> next(const char* tag, std::chrono::milliseconds timeout = 20s) {
+    return inbox.receive([tag](const Term& t) { return t.is_tuple() && t.as_tuple()[0].is_atom(atom(tag)); }, timeout);
+  }
+  Node node;
+  dist::Distribution dist;
+  Inbox inbox;
+};
+
+class DistInterop : public ::testing::Test {
+ protected:
+  const std::uint16_t epmd_port = test::free_port();
+  std::string beam_name(const char* base) const { return std::string(base) + std::to_string(epmd_port) + "@127.0.0.1"; }
+  test::ErlangNodeOptions erlang_options() const { return {.cookie = kCookie, .epmd_port = epmd_port}; }
+};
+
+TEST_F(DistInterop, PingBothWaysThroughTheEmbeddedEpmd) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  EXPECT_TRUE(spin.dist.runs_embedded_epmd());
+  auto options = erlang_options();
+  options.ping_at_start = "spin@127.0.0.1";
+  ErlangNode beam(beam_name("beam"), options);
+  EXPECT_EQ(beam.start_ping(), "pong");  // BEAM connected to us
+  EXPECT_TRUE(spin.dist.disconnect(beam.name()));
+  EXPECT_TRUE(spin.dist.ping(beam.name()));  // and we to it
+  EXPECT_FALSE(spin.dist.ping(atom("nobody@127.0.0.1"), 5s));
+  const auto connected = spin.dist.connected_nodes();
+  EXPECT_NE(std::find(connected.begin(), connected.end(), beam.name()), connected.end());
+}
+
+TEST_F(DistInterop, PingBothWaysThroughDebiansEpmd) {
+  ChildProcess epmd({"epmd", "-port", std::to_string(epmd_port)});
+  // epmd prints nothing when it starts: wait until it answers.
+  for (int i = 0; i < 200; ++i) {
+    std::string out;
+    if (test::run_command({"epmd", "-port", std::to_string(epmd_port), "-names"}, 5s, &out) == 0) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  EXPECT_FALSE(spin.dist.runs_embedded_epmd());
+  std::string names;
+  test::run_command({"epmd", "-port", std::to_string(epmd_port), "-names"}, 5s, &names);
+  EXPECT_NE(names.find("name spin at port " + std::to_string(spin.dist.listen_port())), std::string::npos) << names;
+  auto options = erlang_options();
+  options.ping_at_start = "spin@127.0.0.1";
+  ErlangNode beam(beam_name("beam"), options);
+  EXPECT_EQ(beam.start_ping(), "pong");
+  EXPECT_EQ(spin.call(beam.name(), "ping", {atom("spin@127.0.0.1")}), atom("pong"));
+}
+
+TEST_F(DistInterop, EveryKindOfTermMakesTheRoundTripUnchanged) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  test::TempDir dir;
+  std::string output;
+  ASSERT_EQ(test::run_command({"escript", std::string(SPINDLE_SOURCE_DIR) + "/tests/interop/etf_corpus.erl", "gen",
+                               dir.path().string(), "400", "4242"},
+                              120s, &output),
+            0)
+      << output;
+  const Term result = spin.call(beam.name(), "echo_corpus",
+                                {binary((dir / "terms.etf").string()), tuple(atom("echo"), spin.node.name()), 10000});
+  ASSERT_TRUE(result.is_tuple(2)) << result.to_string().substr(0, 2000);
+  EXPECT_EQ(result.as_tuple()[0], atom("ok")) << result.to_string().substr(0, 2000);
+  EXPECT_GE(result.as_tuple()[1].as_int(), 400);
+}
+
+TEST_F(DistInterop, LargeBinariesBothWays) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  for (const std::int64_t size : {std::int64_t{1} << 20, std::int64_t{64} << 20}) {
+    // Erlang -> Spindle's echo -> Erlang.
+    const Term result = spin.call(beam.name(), "echo_binary", {tuple(atom("echo"), spin.node.name()), size}, 120s);
+    EXPECT_EQ(result, tuple(atom("ok"), size)) << result.to_string();
+  }
+  // Spindle -> an Erlang worker -> Spindle: {From, ping} comes back as {Pid, pong} after
+  // the big binary, which the worker ignores, in order.
+  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
+  std::string big(std::size_t{64} << 20, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>(i / 4096);
+  spin.node.send(erl_worker, binary(big));
+  spin.node.send(erl_worker, tuple(spin.inbox.pid(), atom("ping")));
+  const auto pong = spin.inbox.receive(60s);
+  ASSERT_TRUE(pong.has_value());
+  EXPECT_EQ(*pong, tuple(erl_worker, atom("pong")));
+}
+
+// Counts messages {Sender, Seq} and checks that each sender's come in order 1, 2, ...
+class OrderChecker final : public Process {
+ public:
+  OrderChecker(Pid report_to, std::size_t expected) : report_to_(std::move(report_to)), expected_(expected) {}
+
+ protected:
+  void handle_one_inbox_message(Term m) override {
+    if (!m.is_tuple(2) || !m.as_tuple()[0].is_pid()) return;
+    const std::int64_t seq = m.as_tuple()[1].as_int();
+    std::int64_t& last = last_[m.as_tuple()[0].as_pid()];
+    if (seq != last + 1) ++out_of_order_;
+    last = seq;
+    if (++count_ == expected_) send(report_to_, tuple(atom("done"), count_, out_of_order_, last_.size()));
+  }
+
+ private:
+  Pid report_to_;
+  std::size_t expected_;
+  std::size_t count_ = 0;
+  std::size_t out_of_order_ = 0;
+  std::unordered_map<Pid, std::int64_t> last_;
+};
+
+TEST_F(DistInterop, AHundredThousandMessagesArriveCompleteAndInOrder) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid checker = spin.node.spawn<OrderChecker>(spin.inbox.pid(), 100'000);
+  const Term sent = spin.call(beam.name(), "flood", {checker, 4, 25'000}, 120s);
+  ASSERT_TRUE(sent.is_tuple(2) && sent.as_tuple()[0].is_atom(atom("ok"))) << sent.to_string();
+  const auto done = spin.next("done", 60s);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(*done, tuple(atom("done"), 100'000, 0, 4));
+}
+
+TEST_F(DistInterop, MonitorsAndLinksBothWaysKeepTheReason) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid me = spin.inbox.pid();
+  const auto erl_worker = [&] { return spin.call(beam.name(), "spawn_worker", {}).as_pid(); };
+
+  // Erlang monitors a Spindle process; Spindle monitors an Erlang process.
+  const Pid spin_target = spin.worker();
+  const Pid erl_watcher = erl_worker();
+  spin.node.send(erl_watcher, tuple(atom("monitor"), spin_target, me));
+  spin.node.send(erl_watcher, tuple(me, atom("ping")));  // the monitor is set once this returns
+  ASSERT_TRUE(spin.inbox.receive(20s).has_value());
+  spin.node.send(spin_target, tuple(atom("exit"), atom("spindle_reason")));
+  EXPECT_EQ(spin.next("down"), tuple(atom("down"), spin_target, atom("spindle_reason")));
+
+  const Pid erl_target = erl_worker();
+  const Pid spin_watcher = spin.worker();
+  spin.node.send(spin_watcher, tuple(atom("monitor"), erl_target, me));
+  spin.node.send(spin_watcher, tuple(me, atom("ping")));
+  ASSERT_TRUE(spin.inbox.receive(20s).has_value());
+  spin.node.send(erl_target, tuple(atom("exit"), tuple(atom("erlang_reason"), 42)));
+  EXPECT_EQ(spin.next("down"), tuple(atom("down"), erl_target, tuple(atom("erlang_reason"), 42)));
+
+  // Links with trap_exit, both ways.
+  const Pid spin_linked = spin.worker();
+  const Pid erl_trapper = erl_worker();
+  spin.node.send(erl_trapper, tuple(atom("trap_link"), spin_linked, me));
+  spin.node.send(erl_trapper, tuple(me, atom("ping")));
+  ASSERT_TRUE(spin.inbox.receive(20s).has_value());
+  spin.node.send(spin_linked, tuple(atom("exit"), atom("linked_reason")));
+  EXPECT_EQ(spin.next("exit_signal"), tuple(atom("exit_signal"), spin_linked, atom("linked_reason")));
+
+  const Pid erl_linked = erl_worker();
+  const Pid spin_trapper = spin.worker();
+  spin.node.send(spin_trapper, tuple(atom("trap_link"), erl_linked, me));
+  spin.node.send(spin_trapper, tuple(me, atom("ping")));
+  ASSERT_TRUE(spin.inbox.receive(20s).has_value());
+  spin.node.send(erl_linked, tuple(atom("exit"), atom("other_reason")));
+  EXPECT_EQ(spin.next("exit_signal"), tuple(atom("exit_signal"), erl_linked, atom("other_reason")));
+
+  // An untrapped link kills across nodes: an Erlang process linked to a Spindle worker
+  // (through trap_link on the Spindle side) dies with it.
+  const Pid erl_victim = erl_worker();
+  const Pid spin_peer = spin.worker();
+  spin.node.send(spin_peer, tuple(atom("trap_link"), erl_victim, me));
+  spin.node.send(spin_peer, tuple(me, atom("ping")));
+  ASSERT_TRUE(spin.inbox.receive(20s).has_value());
+  const Ref victim_down = spin.inbox.monitor(erl_victim);
+  spin.node.exit(erl_victim, atom("shot"));  // exit/2 across nodes
+  EXPECT_EQ(spin.next("exit_signal"), tuple(atom("exit_signal"), erl_victim, atom("shot")));
+  const auto down = spin.inbox.receive([&](const Term& t) { return t.is_tuple(5) && t.as_tuple()[1] == Term(victim_down); }, 20s);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(down->as_tuple()[4], atom("shot"));
+
+  // kill from Erlang: untrappable, seen as killed.
+  const Pid spin_killed = spin.worker();
+  const Ref killed_down = spin.inbox.monitor(spin_killed);
+  EXPECT_EQ(spin.call(beam.name(), "exit_signal", {spin_killed, atom("kill")}), atom("ok"));
+  const auto killed = spin.inbox.receive([&](const Term& t) { return t.is_tuple(5) && t.as_tuple()[1] == Term(killed_down); }, 20s);
+  ASSERT_TRUE(killed.has_value());
+  EXPECT_EQ(killed->as_tuple()[4], atom("killed"));
+}
+
+TEST_F(DistInterop, MonitorsByRegisteredNameBothWays) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid me = spin.inbox.pid();
+  // Erlang monitors {svc, spin}: the DOWN names {svc, 'spin@127.0.0.1'}.
+  const Pid svc = spin.worker();
+  ASSERT_TRUE(spin.node.register_name(svc, atom("svc")));
+  const Pid watcher = spin.call(beam.name(), "monitor_name", {tuple(atom("svc"), spin.node.name()), me}).as_pid();
+  spin.node.send(watcher, tuple(me, atom("ping")));
+  ASSERT_TRUE(spin.inbox.receive(20s).has_value());
+  spin.node.send(svc, tuple(atom("exit"), atom("bye")));
+  EXPECT_EQ(spin.next("down"), tuple(atom("down"), tuple(atom("svc"), spin.node.name()), atom("bye")));
+  // A name nobody has: noproc at once.
+  spin.call(beam.name(), "monitor_name", {tuple(atom("nobody"), spin.node.name()), me});
+  EXPECT_EQ(spin.next("down"), tuple(atom("down"), tuple(atom("nobody"), spin.node.name()), atom("noproc")));
+  // Spindle monitors {agent, beam}... through a name the test registers there.
+  const Ref ref = spin.inbox.monitor(RegisteredName{atom("no_such_name"), beam.name()});
+  const auto down = spin.inbox.receive([&](const Term& t) { return t.is_tuple(5) && t.as_tuple()[1] == Term(ref); }, 20s);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(*down, tuple(atoms::DOWN, ref, atoms::process, tuple(atom("no_such_name"), beam.name()), atoms::noproc));
+}
+
+TEST_F(DistInterop, KillingTheErlangNodeGivesNoconnection) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  auto beam = std::make_unique<ErlangNode>(beam_name("beam"), erlang_options());
+  const Pid me = spin.inbox.pid();
+  const Pid erl_worker = spin.call(beam->name(), "spawn_worker", {}).as_pid();
+  const Pid spin_monitor = spin.worker();
+  const Pid spin_linker = spin.worker();
+  spin.node.send(spin_monitor, tuple(atom("monitor"), erl_worker, me));
+  spin.node.send(spin_linker, tuple(atom("trap_link"), erl_worker, me));
+  spin.node.send(erl_worker, tuple(me, atom("ping")));
+  ASSERT_TRUE(spin.inbox.receive(20s).has_value());
+  beam->process().signal(SIGKILL);
+  EXPECT_EQ(spin.next("down"), tuple(atom("down"), erl_worker, atoms::noconnection));
+  EXPECT_EQ(spin.next("exit_signal"), tuple(atom("exit_signal"), erl_worker, atoms::noconnection));
+}
+
+TEST_F(DistInterop, KillingASpindleNodeGivesNoconnectionToErlang) {
+  SpindleNode harness("harness@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  ChildProcess other({SPINDLE_NODE_BINARY, "--name", "other@127.0.0.1", "--cookie", kCookie, "--demo", "--epmd-port",
+                      std::to_string(epmd_port)});
+  test::wait_ready(other, "ready other@127.0.0.1", 30s);
+  const Pid me = harness.inbox.pid();
+  // A worker on the other Spindle node, watched and linked from Erlang.
+  harness.node.send(RegisteredName{atom("echo"), atom("other@127.0.0.1")}, tuple(atom("spawn_worker"), me));
+  const auto w = harness.next("worker");
+  ASSERT_TRUE(w.has_value());
+  const Pid target = w->as_tuple()[1].as_pid();
+  const Pid erl_monitor = harness.call(beam.name(), "spawn_worker", {}).as_pid();
+  const Pid erl_linker = harness.call(beam.name(), "spawn_worker", {}).as_pid();
+  harness.node.send(erl_monitor, tuple(atom("monitor"), target, me));
+  harness.node.send(erl_linker, tuple(atom("trap_link"), target, me));
+  harness.node.send(erl_monitor, tuple(me, atom("ping")));
+  harness.node.send(erl_linker, tuple(me, atom("ping")));
+  ASSERT_TRUE(harness.inbox.receive(20s).has_value());
+  ASSERT_TRUE(harness.inbox.receive(20s).has_value());
+  other.signal(SIGKILL);
+  EXPECT_EQ(harness.next("down"), tuple(atom("down"), target, atoms::noconnection));
+  EXPECT_EQ(harness.next("exit_signal"), tuple(atom("exit_signal"), target, atoms::noconnection));
+}
+
+TEST_F(DistInterop, ASilentPeerIsDroppedAfterTheTickTime) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port, {.net_ticktime = 4s});
+  auto options = erlang_options();
+  options.net_ticktime = 4;
+  ErlangNode beam(beam_name("beam"), options);
+  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
+  const Ref ref = spin.inbox.monitor(erl_worker);
+  // A quiet but live connection stays up across several tick times.
+  std::this_thread::sleep_for(6s);
+  spin.node.send(erl_worker, tuple(spin.inbox.pid(), atom("ping")));
+  EXPECT_EQ(spin.inbox.receive(10s), tuple(erl_worker, atom("pong")));
+  // A frozen peer stops ticking: the connection goes, monitors get noconnection.
+  beam.process().signal(SIGSTOP);
+  const auto down = spin.inbox.receive([&](const Term& t) { return t.is_tuple(5) && t.as_tuple()[1] == Term(ref); }, 20s);
+  beam.process().signal(SIGCONT);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(down->as_tuple()[4], atoms::noconnection);
+}
+
+TEST_F(DistInterop, AWrongCookieIsRefusedBothWays) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  auto options = erlang_options();
+  options.cookie = "another-cookie";
+  options.ping_at_start = "spin@127.0.0.1";
+  ErlangNode beam(beam_name("beam"), options);
+  EXPECT_EQ(beam.start_ping(), "pang");
+  EXPECT_FALSE(spin.dist.ping(beam.name(), 5s));
+  EXPECT_TRUE(spin.dist.connected_nodes().empty());
+}
+
+int connect_to(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  return fd;
+}
+
+// Reads until the peer closes (true: an orderly close, or a reset when it closed with
+// our bytes unread) or 10 s pass (false).
+bool closed_by_peer(int fd) {
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+    if (n < 0 && errno != EINTR) return false;
+  }
+}
+
+void write_all(int fd, const std::vector<std::uint8_t>& bytes) {
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+}
+
+std::vector<std::uint8_t> with_length2(const std::vector<std::uint8_t>& packet) {
+  std::vector<std::uint8_t> out(2 + packet.size());
+  out[0] = static_cast<std::uint8_t>(packet.size() >> 8);
+  out[1] = static_cast<std::uint8_t>(packet.size());
+  if (!packet.empty()) std::memcpy(out.data() + 2, packet.data(), packet.size());
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> read_packet2(int fd) {
+  std::uint8_t length[2];
+  if (::recv(fd, length, 2, MSG_WAITALL) != 2) return std::nullopt;
+  std::vector<std::uint8_t> packet((std::size_t{length[0]} << 8) | length[1]);
+  if (!packet.empty() && ::recv(fd, packet.data(), packet.size(), MSG_WAITALL) != static_cast<ssize_t>(packet.size()))
+    return std::nullopt;
+  return packet;
+}
+
+TEST_F(DistInterop, GarbageClosesOnlyThatConnection) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
+
+  // Garbage instead of a handshake.
+  const int garbage = connect_to(spin.dist.listen_port());
+  ASSERT_GE(garbage, 0);
+  write_all(garbage, std::vector<std::uint8_t>(300, 0xAB));
+  EXPECT_TRUE(closed_by_peer(garbage));
+  ::close(garbage);
+
+  // A proper handshake (the right cookie), then a frame that breaks the protocol.
+  const int rogue = connect_to(spin.dist.listen_port());
+  ASSERT_GE(rogue, 0);
+  dist::Handshake handshake = dist::Handshake::initiate(
+      {"rogue@127.0.0.1", dist::flags::ours, 7, kCookie}, "spin@127.0.0.1");
+  for (const auto& p : handshake.start()) write_all(rogue, with_length2(p));
+  while (!handshake.done()) {
+    const auto packet = read_packet2(rogue);
+    ASSERT_TRUE(packet.has_value()) << "handshake cut short";
+    for (const auto& p : handshake.receive(*packet)) write_all(rogue, with_length2(p));
+  }
+  write_all(rogue, {0, 0, 0, 5, 131, 68, 0, 97, 1});  // a control message that is not a tuple
+  EXPECT_TRUE(closed_by_peer(rogue));
+  ::close(rogue);
+
+  // The node and its other connection carry on.
+  spin.node.send(erl_worker, tuple(spin.inbox.pid(), atom("ping")));
+  EXPECT_EQ(spin.inbox.receive(10s), tuple(erl_worker, atom("pong")));
+  EXPECT_TRUE(spin.dist.ping(beam.name()));
+}
+
+TEST_F(DistInterop, TwoSpindleNodesAndABeamNodeAllTalk) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ChildProcess other({SPINDLE_NODE_BINARY, "--name", "other@127.0.0.1", "--cookie", kCookie, "--demo", "--epmd-port",
+                      std::to_string(epmd_port)});
+  test::wait_ready(other, "ready other@127.0.0.1", 30s);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Atom other_name = atom("other@127.0.0.1");
+  // spin <-> other (Spindle to Spindle over TCP).
+  spin.node.send(RegisteredName{atom("echo"), other_name}, tuple(spin.inbox.pid(), atom("from_spin")));
+  EXPECT_EQ(spin.inbox.receive(20s), atom("from_spin"));
+  // beam <-> other and beam <-> spin.
+  EXPECT_EQ(spin.call(beam.name(), "echo_binary", {tuple(atom("echo"), other_name), 1000}), tuple(atom("ok"), 1000));
+  EXPECT_EQ(spin.call(beam.name(), "echo_binary", {tuple(atom("echo"), spin.node.name()), 1000}), tuple(atom("ok"), 1000));
+  // other -> beam: other's echo answers a pid on beam.
+  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
+  spin.node.send(RegisteredName{atom("echo"), other_name}, tuple(erl_worker, tuple(spin.inbox.pid(), atom("ping"))));
+  EXPECT_EQ(spin.inbox.receive(20s), tuple(erl_worker, atom("pong")));
+  // And the other Spindle node stops cleanly on SIGTERM.
+  other.signal(SIGTERM);
+  EXPECT_EQ(other.wait(30s), 0) << other.output();
+}
+
+}  // namespace
+}  // namespace spindle

@@ -1,0 +1,113 @@
+%% The Erlang side of the distribution interop tests. An `erl` node started by a test
+%% runs start/0: it registers `agent`, prints "agent ready", and then runs what the
+%% Spindle side asks: {call, From, Ref, Function, Args} -> From ! {Ref, Result}, where
+%% Function is one of the exported functions below, run in a fresh process.
+%%
+%% worker/0 speaks the protocol of spindle-node's demo workers, so each link, monitor
+%% and exit scenario runs the same way in both directions.
+-module(interop_agent).
+-export([start/0, serve/0]).
+-export([ping/1, connected/0, spawn_worker/0, echo_corpus/3, echo_binary/2, flood/3, exit_signal/2,
+         send_to/2, monitor_name/2]).
+
+start() ->
+    Pid = spawn(fun serve/0),
+    register(agent, Pid),
+    io:format("agent ready~n").
+
+serve() ->
+    receive
+        {call, From, Ref, Function, Args} ->
+            spawn(fun() ->
+                          Result = try apply(?MODULE, Function, Args)
+                                   catch Class:Reason -> {'EXIT', Class, Reason}
+                                   end,
+                          From ! {Ref, Result}
+                  end);
+        _ -> ok
+    end,
+    serve().
+
+ping(Node) -> net_adm:ping(Node).
+
+connected() -> nodes(connected).
+
+%% {From, ping} -> From ! {self(), pong}; {exit, Reason}; {monitor, Pid, ReportTo};
+%% {trap_link, Pid, ReportTo}: the same as spindle-node's demo worker.
+spawn_worker() -> spawn(fun() -> worker(#{}) end).
+
+worker(Watching) ->
+    receive
+        {From, ping} when is_pid(From) ->
+            From ! {self(), pong},
+            worker(Watching);
+        {exit, Reason} ->
+            exit(Reason);
+        {monitor, Target, ReportTo} ->
+            Ref = erlang:monitor(process, Target),
+            worker(Watching#{Ref => ReportTo});
+        {trap_link, Pid, ReportTo} ->
+            process_flag(trap_exit, true),
+            link(Pid),
+            worker(Watching#{Pid => ReportTo});
+        {'DOWN', Ref, process, Object, Reason} ->
+            case maps:take(Ref, Watching) of
+                {ReportTo, Rest} -> ReportTo ! {down, Object, Reason}, worker(Rest);
+                error -> worker(Watching)
+            end;
+        {'EXIT', Pid, Reason} ->
+            case maps:take(Pid, Watching) of
+                {ReportTo, Rest} -> ReportTo ! {exit_signal, Pid, Reason}, worker(Rest);
+                error -> worker(Watching)
+            end
+    end.
+
+%% Sends every term of the corpus file (4-byte length + external term, repeated) to
+%% Target as {self(), Term}; each must come back =:=. ok or what went wrong.
+echo_corpus(File, Target, TimeoutMs) ->
+    {ok, Bin} = file:read_file(File),
+    Terms = [binary_to_term(B) || B <- records(Bin)],
+    echo_each(Terms, Target, TimeoutMs, 1).
+
+echo_each([], _Target, _TimeoutMs, N) -> {ok, N - 1};
+echo_each([T | Rest], Target, TimeoutMs, N) ->
+    Target ! {self(), {N, T}},
+    receive
+        {N, Got} when Got =:= T -> echo_each(Rest, Target, TimeoutMs, N + 1);
+        {N, Got} -> {mismatch, N, T, Got}
+    after TimeoutMs -> {timeout, N, T}
+    end.
+
+records(<<Size:32, Bytes:Size/binary, Rest/binary>>) -> [Bytes | records(Rest)];
+records(<<>>) -> [].
+
+%% A binary of Size bytes to Target and back.
+echo_binary(Target, Size) ->
+    Pattern = list_to_binary(lists:seq(0, 250)),
+    B = binary:part(binary:copy(Pattern, Size div 251 + 1), 0, Size),
+    Target ! {self(), B},
+    receive
+        Got when Got =:= B -> {ok, byte_size(Got)};
+        Other when is_binary(Other) -> {mismatch, byte_size(Other)}
+    after 60000 -> timeout
+    end.
+
+%% Senders processes each send {Self, Seq} for Seq in 1..PerSender to Target.
+flood(Target, Senders, PerSender) ->
+    Parent = self(),
+    Pids = [spawn(fun() ->
+                          [Target ! {self(), Seq} || Seq <- lists:seq(1, PerSender)],
+                          Parent ! {sent, self()}
+                  end) || _ <- lists:seq(1, Senders)],
+    [receive {sent, P} -> ok end || P <- Pids],
+    {ok, Pids}.
+
+exit_signal(Pid, Reason) -> exit(Pid, Reason), ok.
+
+send_to(Target, Message) -> Target ! Message, ok.
+
+%% Monitors {Name, Node} from a fresh process; the DOWN goes to ReportTo as {down, Object, Reason}.
+monitor_name(NameNode, ReportTo) ->
+    Pid = spawn_worker(),
+    Pid ! {monitor, NameNode, ReportTo},
+    Pid.
