@@ -129,7 +129,7 @@ class AtomTable {
       if ((slot >> 32) != tag) continue;
       const auto index = static_cast<std::uint32_t>(slot) - 1;
       const AtomEntry& e = entry(index);
-      if (e.size == utf8.size() && std::memcmp(e.text, utf8.data(), utf8.size()) == 0) return index;
+      if (std::string_view(e.text, e.size) == utf8) return index;
     }
   }
 
@@ -181,7 +181,7 @@ class AtomTable {
     for (std::size_t pos = 0; pos < utf8.size();)
       if (detail::utf8_next(utf8, pos) > 0xFF) e->latin1 = false;
     e->bare = prints_bare(utf8);
-    std::memcpy(e->text, utf8.data(), utf8.size());
+    if (!utf8.empty()) std::memcpy(e->text, utf8.data(), utf8.size());
     e->text[utf8.size()] = '\0';
     return e;
   }

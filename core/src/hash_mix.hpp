@@ -29,7 +29,7 @@ inline std::uint64_t hash_bytes(const void* data, std::size_t size, std::uint64_
     size -= 8;
   }
   std::uint64_t tail = 0;
-  std::memcpy(&tail, p, size);  // size < 8 here; zero bytes read when the string ended
+  if (size != 0) std::memcpy(&tail, p, size);  // size < 8 here (an empty string may have no data at all)
   return mix64(h ^ tail ^ (std::uint64_t{size} << 59));
 }
 

@@ -112,3 +112,14 @@ TEST(Atom, TableLimitIsAClearErrorNotAnAbort) {
 
 }  // namespace
 }  // namespace spindle
+
+namespace spindle {
+namespace {
+// The empty atom from a view with no data at all (a default std::string_view).
+TEST(Atom, TheEmptyAtomFromANullView) {
+  const Atom empty{std::string_view()};
+  EXPECT_EQ(empty, atoms::empty);
+  EXPECT_EQ(empty.text(), "");
+}
+}  // namespace
+}  // namespace spindle
