@@ -1,7 +1,6 @@
 #include "epmd_server.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <optional>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "epmd_client.hpp"  // detail::Deadline
+#include "log.hpp"
 #include "spindle/detail/big_endian.hpp"
 #include "spindle/dist/epmd.hpp"
 #include "wire.hpp"
@@ -151,7 +151,7 @@ class Session {
 
   ~Session() {
     if (const auto node = state_->nodes.remove_owned_by(this))
-      spdlog::info("embedded EPMD on port {}: unregistered {} (port {}, creation {})", state_->port, node->entry.name,
+      log().info("embedded EPMD on port {}: unregistered {} (port {}, creation {})", state_->port, node->entry.name,
                    node->entry.port, node->creation);
     state_->sessions.erase(this);
   }
@@ -236,7 +236,7 @@ class Session {
         if (from_local_peer("KILL_REQ")) co_await reply(kKillRefusal);
         co_return false;
       case Kind::stop:
-        spdlog::info("embedded EPMD on port {}: client {}: STOP_REQ refused (nodes unregister by closing)",
+        log().info("embedded EPMD on port {}: client {}: STOP_REQ refused (nodes unregister by closing)",
                      state_->port, peer_);
         co_return false;
     }
@@ -249,13 +249,13 @@ class Session {
                           : state_->nodes.find(entry.name) != nullptr ? "the name is in use"
                                                                       : nullptr;
     if (refusal != nullptr) {
-      spdlog::info("embedded EPMD on port {}: client {}: cannot register \"{}\": {}", state_->port, peer_, entry.name,
+      log().info("embedded EPMD on port {}: client {}: cannot register \"{}\": {}", state_->port, peer_, entry.name,
                    refusal);
       co_await reply(epmd::alive2_response(1, 0));
       co_return false;
     }
     const NodeTable::Node& node = state_->nodes.add(entry, this, socket_.native_handle());
-    spdlog::info("embedded EPMD on port {}: registered {} (port {}, creation {})", state_->port, node.entry.name,
+    log().info("embedded EPMD on port {}: registered {} (port {}, creation {})", state_->port, node.entry.name,
                  node.entry.port, node.creation);
     co_return co_await reply(epmd::alive2_response(0, node.creation));
   }
@@ -297,7 +297,7 @@ class Session {
     error_code ec;
     co_await asio::async_write(socket_, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
-      spdlog::debug("embedded EPMD on port {}: client {} did not take the answer: {}", state_->port, peer_,
+      log().debug("embedded EPMD on port {}: client {} did not take the answer: {}", state_->port, peer_,
                     ec.message());
     co_return !ec;
   }
@@ -309,7 +309,7 @@ class Session {
   }
 
   void warn(const std::string& what) const {
-    spdlog::warn("embedded EPMD on port {}: client {}: {}", state_->port, peer_, what);
+    log().warn("embedded EPMD on port {}: client {}: {}", state_->port, peer_, what);
   }
 
   std::shared_ptr<State> state_;
@@ -322,7 +322,7 @@ asio::awaitable<void> serve(std::shared_ptr<Session> session) {
   try {
     co_await session->run();
   } catch (const std::exception& e) {
-    spdlog::error("embedded EPMD: a client connection failed: {}", e.what());
+    log().error("embedded EPMD: a client connection failed: {}", e.what());
   }
 }
 
@@ -334,13 +334,13 @@ asio::awaitable<void> accept_clients(std::shared_ptr<State> state) {
     if (state->closed) break;
     if (ec) {
       // Out of descriptors, say: wait a little instead of spinning on the same error.
-      spdlog::warn("embedded EPMD on port {}: accept failed: {}", state->port, ec.message());
+      log().warn("embedded EPMD on port {}: accept failed: {}", state->port, ec.message());
       asio::steady_timer pause(executor, 100ms);
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     if (state->sessions.size() >= state->options.max_connections) {
-      spdlog::warn("embedded EPMD on port {}: {} connections open, the limit; closing a new one", state->port,
+      log().warn("embedded EPMD on port {}: {} connections open, the limit; closing a new one", state->port,
                    state->sessions.size());
       continue;  // `socket` closes as it goes out of scope
     }

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The Erlang distribution over loopback: BEAM and Spindle as driver and as server, in all
+# four pairings, in one run on this machine (drivers alternate pairing by pairing, round
+# by round, so load on a shared machine falls on all; each figure is the median of the
+# rounds). Prints a Markdown table with each pairing's ratio to BEAM<->BEAM.
+#   bench/compare_dist.sh [ROUNDS] [THREADS]    (defaults: 3 rounds, 2 threads per node)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+threads=${2:-2}
+bin=${BUILD_DIR:-build}/bin
+cookie=spindle-bench
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$((20000 + RANDOM % 30000))
+export ERL_EPMD_PORT=$port
+erlc -o "$work" bench/dist_bench.erl
+# A neutral EPMD: neither server is the one that serves it.
+epmd -port "$port" &
+pids+=($!)
+until epmd -port "$port" -names >/dev/null 2>&1; do sleep 0.05; done
+
+erl_node() {  # erl_node NAME ARGS... : an erl with the benchmark module
+  erl -noshell -name "$1@127.0.0.1" -setcookie "$cookie" -start_epmd false -pa "$work" +S "$threads:$threads" "${@:2}"
+}
+erl_node bs -s dist_bench serve >"$work/bs.log" 2>&1 &
+pids+=($!)
+"$bin/spindle-dist-bench" serve --name ss@127.0.0.1 --cookie "$cookie" --epmd-port "$port" --threads "$threads" \
+  >"$work/ss.log" 2>&1 &
+pids+=($!)
+for log in bs ss; do
+  for _ in $(seq 200); do grep -q '^ready' "$work/$log.log" && break; sleep 0.05; done
+  grep -q '^ready' "$work/$log.log" || { echo "the $log server did not start:"; cat "$work/$log.log"; exit 1; }
+done
+
+drive() {  # drive DRIVER SERVER WORKLOAD N SIZE -> the result
+  local driver=$1 target=$2@127.0.0.1 name="d$RANDOM"
+  if [ "$driver" = beam ]; then
+    erl_node "$name" -s dist_bench drive "$target" "$3" "$4" "$5"
+  else
+    "$bin/spindle-dist-bench" drive --name "$name@127.0.0.1" --cookie "$cookie" --epmd-port "$port" \
+      --threads "$threads" --target "$target" --workload "$3" --n "$4" --size "$5"
+  fi | awk '/^result/ {print $2}'
+}
+
+# workload | n | size | unit
+cases=(
+  "pingpong|20000|0|round trips/s"
+  "stream|500000|0|messages/s"
+  "bulk|2000|65536|MB/s"
+  "setup|20|0|ms per set-up"
+)
+pairings=("beam bs" "beam ss" "spindle bs" "spindle ss")
+
+for round in $(seq "$rounds"); do
+  for c in "${cases[@]}"; do
+    IFS='|' read -r workload n size unit <<<"$c"
+    for p in "${pairings[@]}"; do
+      read -r driver server <<<"$p"
+      value=$(drive "$driver" "$server" "$workload" "$n" "$size")
+      echo "$workload $driver-$server ${value:-nan}" >>"$work/results.txt"
+    done
+  done
+done
+
+median() {  # median WORKLOAD PAIRING
+  awk -v w="$1" -v p="$2" '$1 == w && $2 == p {print $3}' "$work/results.txt" | sort -g |
+    awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+ratio() {  # how many times better than BEAM<->BEAM (for set-up time, lower is better)
+  awk -v a="$1" -v b="$2" -v lower="$3" 'BEGIN { if (a == 0 || b == 0) print "-"; else printf "%.2fx", lower ? b / a : a / b }'
+}
+
+echo "Distribution over loopback, $rounds rounds, median; driver -> server; ratios against BEAM -> BEAM."
+echo
+echo "| workload | unit | BEAM->BEAM | BEAM->Spindle | Spindle->BEAM | Spindle->Spindle |"
+echo "|---|---|---|---|---|---|"
+for c in "${cases[@]}"; do
+  IFS='|' read -r workload n size unit <<<"$c"
+  lower=0
+  [ "$workload" = setup ] && lower=1
+  bb=$(median "$workload" beam-bs)
+  row="| $workload | $unit | $(printf '%.4g' "$bb")"
+  for p in beam-ss spindle-bs spindle-ss; do
+    v=$(median "$workload" "$p")
+    row="$row | $(printf '%.4g' "$v") ($(ratio "$v" "$bb" "$lower"))"
+  done
+  echo "$row |"
+done

@@ -1,0 +1,91 @@
+%% The BEAM side of the distribution benchmarks (bench/compare_dist.sh), speaking the same
+%% protocol as bench/dist_bench.cpp on the Spindle side, so that any driver runs against
+%% any server.
+%%
+%% Server: serve/0 registers bench_server, which answers
+%%   {echo, From}    -> From ! {echo, Pid}: Pid answers {From2, X} with From2 ! X
+%%   {sink, From, N} -> From ! {sink, Pid}: Pid takes N messages, then From ! {sink_done, N}
+%% Driver: drive([Target, Workload, N, Size]) runs one workload against bench_server on
+%% node Target, prints "result VALUE" and halts:
+%%   pingpong  round trips per second      stream  small messages per second
+%%   bulk      megabytes per second (N binaries of Size bytes)
+%%   setup     milliseconds per connection set-up (N times: disconnect, then ping)
+-module(dist_bench).
+-export([serve/0, drive/1]).
+
+serve() ->
+    register(bench_server, spawn(fun server/0)),
+    io:format("ready~n").
+
+server() ->
+    receive
+        {echo, From} -> From ! {echo, spawn(fun echo/0)};
+        {sink, From, N} -> From ! {sink, spawn(fun() -> sink(From, N, N) end)};
+        _ -> ok
+    end,
+    server().
+
+echo() ->
+    receive {From, X} -> From ! X end,
+    echo().
+
+sink(Report, N, 0) -> Report ! {sink_done, N};
+sink(Report, N, K) -> receive _ -> sink(Report, N, K - 1) end.
+
+drive([TargetA, WorkloadA, NA, SizeA]) ->
+    Target = TargetA,
+    N = list_to_integer(atom_to_list(NA)),
+    Size = list_to_integer(atom_to_list(SizeA)),
+    Value = run(WorkloadA, Target, N, Size),
+    io:format("result ~.6f~n", [float(Value)]),
+    halt().
+
+run(pingpong, Target, N, _Size) ->
+    {bench_server, Target} ! {echo, self()},
+    Echo = receive {echo, E} -> E end,
+    rounds(Echo, 1000),  % warm up
+    Start = erlang:monotonic_time(),
+    rounds(Echo, N),
+    N / seconds_since(Start);
+run(stream, Target, N, _Size) ->
+    N / stream(Target, N, {data, 42});
+run(bulk, Target, N, Size) ->
+    Bin = binary:copy(<<7>>, Size),
+    N * Size / 1.0e6 / stream(Target, N, Bin);
+run(setup, Target, N, _Size) ->
+    pong = net_adm:ping(Target),
+    Total = lists:sum([setup_once(Target) || _ <- lists:seq(1, N)]),
+    Total * 1000 / N.
+
+rounds(_Echo, 0) -> ok;
+rounds(Echo, K) ->
+    Echo ! {self(), K},
+    receive K -> rounds(Echo, K - 1) end.
+
+% Seconds to send N copies of Message to a fresh sink, counted by the sink's ack.
+stream(Target, N, Message) ->
+    {bench_server, Target} ! {sink, self(), N},
+    Sink = receive {sink, S} -> S end,
+    Start = erlang:monotonic_time(),
+    send_n(Sink, Message, N),
+    receive {sink_done, N} -> ok end,
+    seconds_since(Start).
+
+send_n(_Sink, _Message, 0) -> ok;
+send_n(Sink, Message, K) -> Sink ! Message, send_n(Sink, Message, K - 1).
+
+setup_once(Target) ->
+    true = erlang:disconnect_node(Target),
+    wait_disconnected(Target),
+    Start = erlang:monotonic_time(),
+    pong = net_adm:ping(Target),
+    seconds_since(Start).
+
+wait_disconnected(Target) ->
+    case lists:member(Target, nodes(connected)) of
+        true -> timer:sleep(1), wait_disconnected(Target);
+        false -> ok
+    end.
+
+seconds_since(Start) ->
+    erlang:convert_time_unit(erlang:monotonic_time() - Start, native, nanosecond) / 1.0e9.
