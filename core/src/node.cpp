@@ -10,10 +10,13 @@ namespace {
 // Pid numbers: 15 bits of id and 13 of serial, what a peer without DFLAG_V4_NC accepts.
 constexpr std::uint32_t kPidNumberMask = (1u << 28) - 1;
 
-std::uint32_t pid_number(const Pid& pid) noexcept {
-  if (pid.id() > 0x7FFF || pid.serial() > 0x1FFF) return 0;  // not one of ours
-  return (pid.serial() << 15) | pid.id();
+// The number of the local process with this id and serial; 0 (no process) if they are
+// out of the range this node hands out.
+std::uint32_t pid_number(std::uint32_t id, std::uint32_t serial) noexcept {
+  if (id > 0x7FFF || serial > 0x1FFF) return 0;
+  return (serial << 15) | id;
 }
+std::uint32_t pid_number(const Pid& pid) noexcept { return pid_number(pid.id(), pid.serial()); }
 }  // namespace
 
 bool ProcessTable::insert(ProcessControl& control) {
@@ -368,6 +371,11 @@ std::size_t Node::process_count() const noexcept { return impl_->live.load(std::
 bool Node::alive(const Pid& pid) const {
   const Impl::Target t = impl_->resolve(pid);
   return t.control != nullptr && !t.control->mailbox().closed();
+}
+
+Pid Node::local_pid(std::uint32_t id, std::uint32_t serial) const {
+  const std::uint32_t number = detail::pid_number(id, serial);
+  return number == 0 ? Pid() : impl_->table.find(number);
 }
 
 bool Node::register_name(const Pid& pid, Atom registered) {

@@ -172,107 +172,95 @@ std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> f
 
 // ----- writing -----
 
-namespace {
-
-// Atom cache references for one message: each distinct atom once, up to 255.
-class MessageAtoms final : public etf::AtomCacheEncoder {
- public:
-  struct Ref {
-    Atom atom;
-    std::size_t slot;
-    bool fresh;
-  };
-
-  MessageAtoms(const std::array<Atom, kCacheSize>& cache, const std::bitset<kCacheSize>& cached)
-      : cache_(cache), cached_(cached) {}
-
-  int reference(Atom a) override {
-    for (std::size_t i = 0; i < refs.size(); ++i)
-      if (refs[i].atom == a) return static_cast<int>(i);
-    if (refs.size() == 255) return -1;  // the header holds 255 references: write the rest in full
-    const std::size_t slot = cache_slot(a);
-    const bool fresh = !(cached_.test(slot) && cache_[slot] == a);
-    for (const Ref& r : refs)
-      if (r.slot == slot) return -1;  // one slot per message keeps the two caches in step
-    refs.push_back({a, slot, fresh});
-    return static_cast<int>(refs.size() - 1);
-  }
-
-  std::vector<Ref> refs;
-
- private:
-  const std::array<Atom, kCacheSize>& cache_;
-  const std::bitset<kCacheSize>& cached_;
-};
-
-}  // namespace
+int ControlAtoms::reference(Atom a) {
+  for (std::size_t i = 0; i < count_; ++i)
+    if (atoms_[i] == a) return static_cast<int>(i);
+  if (count_ == atoms_.size()) return -1;  // the header holds 255 references: write the rest in full
+  // Two atoms of one message in one cache slot would leave the two caches out of step
+  // (the peer applies the header's new entries in order): write the second in full.
+  const auto slot = static_cast<std::uint16_t>(cache_slot(a));
+  for (std::size_t i = 0; i < count_; ++i)
+    if (slots_[i] == slot) return -1;
+  atoms_[count_] = a;
+  slots_[count_] = slot;
+  return static_cast<int>(count_++);
+}
 
 void FrameWriter::write_tick(ByteBuffer& out) { std::memset(out.extend(4), 0, 4); }
 
+void FrameWriter::write_header(std::span<const Atom> atoms, ByteBuffer& out) {
+  // Count, flag nibbles (plus the long-atoms nibble), then each reference.
+  const std::size_t count = atoms.size();
+  out.push_back(static_cast<std::uint8_t>(count));
+  if (count == 0) return;
+  bool long_atoms = false;
+  for (Atom a : atoms) long_atoms = long_atoms || a.text().size() > 255;
+  const std::size_t flags_at = out.size();
+  std::memset(out.extend(count / 2 + 1), 0, count / 2 + 1);
+  const auto set_nibble = [&](std::size_t i, unsigned value) {
+    out[flags_at + i / 2] |= static_cast<std::uint8_t>(i % 2 == 0 ? value : value << 4);
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const Atom a = atoms[i];
+    const std::size_t slot = cache_slot(a);
+    const bool fresh = !(cached_.test(slot) && cache_[slot] == a);
+    set_nibble(i, (fresh ? 8u : 0u) | static_cast<unsigned>(slot >> 8));
+    out.push_back(static_cast<std::uint8_t>(slot & 0xFF));
+    if (fresh) {
+      const std::string_view text = a.text();
+      if (long_atoms) out.push_back(static_cast<std::uint8_t>(text.size() >> 8));
+      out.push_back(static_cast<std::uint8_t>(text.size()));
+      out.append(text.data(), text.size());
+      cache_[slot] = a;  // the peer updates its cache as it reads this header
+      cached_.set(slot);
+    }
+  }
+  set_nibble(count, long_atoms ? 1u : 0u);
+}
+
 void FrameWriter::write(const Term& control, std::span<const std::uint8_t> payload, ByteBuffer& out,
                         std::size_t fragment_size) {
-  MessageAtoms atoms(cache_, cached_);
-  ByteBuffer encoded;
-  etf::encode_body(control, encoded, &atoms);
+  scratch_atoms_.clear();
+  scratch_control_.clear();
+  etf::encode_body(control, scratch_control_, &scratch_atoms_);
+  write_encoded(scratch_atoms_.atoms(), scratch_control_.bytes(), payload, out, fragment_size);
+}
 
-  // The header: count, flag nibbles (plus the long-atoms nibble), then each reference.
-  ByteBuffer header;
-  const std::size_t count = atoms.refs.size();
-  header.push_back(static_cast<std::uint8_t>(count));
-  if (count > 0) {
-    bool long_atoms = false;
-    for (const auto& r : atoms.refs) long_atoms = long_atoms || r.atom.text().size() > 255;
-    const std::size_t flags_at = header.size();
-    std::memset(header.extend(count / 2 + 1), 0, count / 2 + 1);
-    const auto set_nibble = [&](std::size_t i, unsigned value) {
-      header[flags_at + i / 2] |= static_cast<std::uint8_t>(i % 2 == 0 ? value : value << 4);
-    };
-    for (std::size_t i = 0; i < count; ++i) {
-      const auto& r = atoms.refs[i];
-      set_nibble(i, (r.fresh ? 8u : 0u) | static_cast<unsigned>(r.slot >> 8));
-      header.push_back(static_cast<std::uint8_t>(r.slot & 0xFF));
-      if (r.fresh) {
-        const std::string_view text = r.atom.text();
-        if (long_atoms) header.push_back(static_cast<std::uint8_t>(text.size() >> 8));
-        header.push_back(static_cast<std::uint8_t>(text.size()));
-        header.append(text.data(), text.size());
-        cache_[r.slot] = r.atom;  // the peer updates its cache as it reads this header
-        cached_.set(r.slot);
-      }
-    }
-    set_nibble(count, long_atoms ? 1u : 0u);
-  }
-
-  const std::size_t whole = 2 + header.size() + encoded.size() + payload.size();
-  if (fragment_size == 0 || whole <= fragment_size) {
+void FrameWriter::write_encoded(std::span<const Atom> atoms, std::span<const std::uint8_t> control,
+                                std::span<const std::uint8_t> payload, ByteBuffer& out, std::size_t fragment_size) {
+  const std::size_t whole_estimate = 2 + control.size() + payload.size();
+  if (fragment_size == 0 || whole_estimate + 1 + atoms.size() * 2 <= fragment_size) {
+    // One frame: length, 131 'D', the header, then the message. The length is filled in
+    // once the header (whose size depends on the cache) is written.
+    const std::size_t start = out.size();
     std::uint8_t* p = out.extend(6);
-    spindle::detail::store_be32(p, static_cast<std::uint32_t>(whole));
     p[4] = kVersion;
     p[5] = kNormalHeader;
-    out.append(header.bytes());
-    out.append(encoded.bytes());
+    write_header(atoms, out);
+    out.append(control);
     out.append(payload);
+    spindle::detail::store_be32(out.data() + start, static_cast<std::uint32_t>(out.size() - start - 4));
     return;
   }
 
   // Fragments: the header and control message go whole in the first, the payload is split.
+  scratch_header_.clear();
+  write_header(atoms, scratch_header_);
   const std::uint64_t sequence = next_sequence_++;
-  const std::size_t first_room = fragment_size > 18 + header.size() + encoded.size()
-                                     ? fragment_size - 18 - header.size() - encoded.size()
-                                     : 0;
-  const std::size_t first_part = std::min(first_room, payload.size());
+  const std::size_t fixed = 18 + scratch_header_.size() + control.size();
+  const std::size_t first_part = std::min(fragment_size > fixed ? fragment_size - fixed : 0, payload.size());
   const std::size_t rest = payload.size() - first_part;
   const std::size_t chunk = std::max<std::size_t>(fragment_size - 18, 1);
   const std::uint64_t fragments = 1 + (rest + chunk - 1) / chunk;
 
   std::uint8_t* p = out.extend(22);
-  spindle::detail::store_be32(p, static_cast<std::uint32_t>(18 + header.size() + encoded.size() + first_part));
+  spindle::detail::store_be32(p, static_cast<std::uint32_t>(fixed + first_part));
   p[4] = kVersion;
   p[5] = kFragmentStart;
   spindle::detail::store_be64(p + 6, sequence);
   spindle::detail::store_be64(p + 14, fragments);
-  out.append(header.bytes());
-  out.append(encoded.bytes());
+  out.append(scratch_header_.bytes());
+  out.append(control);
   out.append(payload.subspan(0, first_part));
   std::size_t offset = first_part;
   for (std::uint64_t f = fragments - 1; f >= 1; --f) {

@@ -63,6 +63,10 @@ class Node {
   std::size_t process_count() const noexcept;
   /// True while `pid` (a process of this node) is alive.
   bool alive(const Pid& pid) const;
+  /// The live process of this node with this id and serial (the fields of its pid), or
+  /// an empty Pid. Sending to the result needs no further lookup: the distribution
+  /// layer resolves pids from the wire with it without building a pid term first.
+  Pid local_pid(std::uint32_t id, std::uint32_t serial) const;
 
   // ----- names -----
 

@@ -83,6 +83,23 @@ class FrameReader {
   std::size_t pending_bytes_ = 0;
 };
 
+/// Atoms of a control message written as references into its frame's header
+/// (ATOM_CACHE_REF with the index of the atom in the header's list). Which references a
+/// message makes depends on its atoms alone, not on the state of the cache, so a control
+/// message can be encoded on any thread and framed later by the connection's writer.
+class ControlAtoms final : public etf::AtomCacheEncoder {
+ public:
+  int reference(Atom a) override;
+  /// The atoms referred to, in header order.
+  std::span<const Atom> atoms() const noexcept { return {atoms_.data(), count_}; }
+  void clear() noexcept { count_ = 0; }
+
+ private:
+  std::array<Atom, 255> atoms_{};
+  std::array<std::uint16_t, 255> slots_{};
+  std::size_t count_ = 0;
+};
+
 /// Writes the frames we send to one peer: keeps the outgoing atom cache. Must be used
 /// in the order the frames go on the wire (the peer updates its cache as it reads).
 class FrameWriter {
@@ -93,14 +110,24 @@ class FrameWriter {
   /// into fragments (0: never split; needs DFLAG_FRAGMENTS on both sides).
   void write(const Term& control, std::span<const std::uint8_t> payload, ByteBuffer& out,
              std::size_t fragment_size = 0);
+  /// The same for a control message already encoded (without version byte) with
+  /// ControlAtoms, whose `atoms()` are given.
+  void write_encoded(std::span<const Atom> atoms, std::span<const std::uint8_t> control,
+                     std::span<const std::uint8_t> payload, ByteBuffer& out, std::size_t fragment_size = 0);
 
   /// An empty frame: a tick.
   static void write_tick(ByteBuffer& out);
 
  private:
+  /// Appends the distribution header for `atoms` to `out`, updating the cache.
+  void write_header(std::span<const Atom> atoms, ByteBuffer& out);
+
   std::array<Atom, 2048> cache_{};
   std::bitset<2048> cached_;
   std::uint64_t next_sequence_ = 1;
+  ControlAtoms scratch_atoms_;
+  ByteBuffer scratch_control_;
+  ByteBuffer scratch_header_;
 };
 
 }  // namespace spindle::dist
