@@ -4,6 +4,7 @@
 # by round, so load on a shared machine falls on all; each figure is the median of the
 # rounds). Prints a Markdown table with each pairing's ratio to BEAM<->BEAM.
 #   bench/compare_dist.sh [ROUNDS] [THREADS]    (defaults: 3 rounds, 2 threads per node)
+# WORKLOADS="bulk stream" runs only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -54,10 +55,17 @@ drive() {  # drive DRIVER SERVER WORKLOAD N SIZE -> the result
 cases=(
   "pingpong|20000|0|round trips/s"
   "stream|500000|0|messages/s"
-  "bulk|2000|65536|MB/s"
+  "bulk|10000|65536|MB/s"
   "setup|20|0|ms per set-up"
 )
 pairings=("beam bs" "beam ss" "spindle bs" "spindle ss")
+if [ -n "${WORKLOADS:-}" ]; then
+  chosen=()
+  for c in "${cases[@]}"; do
+    [[ " $WORKLOADS " == *" ${c%%|*} "* ]] && chosen+=("$c")
+  done
+  cases=("${chosen[@]}")
+fi
 
 for round in $(seq "$rounds"); do
   for c in "${cases[@]}"; do

@@ -157,11 +157,14 @@ int main(int argc, char** argv) {
   std::int64_t n = 100000;
   std::int64_t size = 65536;
   std::size_t threads = 0;
+  std::size_t fragment_size = dist::DistributionOptions{}.fragment_size;
   for (CLI::App* sub : {app.add_subcommand("serve", "serve bench_server"), app.add_subcommand("drive", "run a workload")}) {
     sub->add_option("--name", name, "node name")->required();
     sub->add_option("--cookie", cookie, "cookie")->required();
     sub->add_option("--epmd-port", epmd_port, "EPMD port");
     sub->add_option("--threads", threads, "worker threads");
+    sub->add_option("--fragment-size", fragment_size, "bytes per fragment of large messages")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
   }
   CLI::App* drive = app.get_subcommand("drive");
   drive->add_option("--target", target, "the node running bench_server")->required();
@@ -179,7 +182,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   try {
     Node node({.name = name, .scheduler = {.threads = threads}});
-    dist::Distribution distribution(node, {.cookie = cookie, .epmd_port = epmd_port});
+    dist::Distribution distribution(node, {.cookie = cookie, .epmd_port = epmd_port, .fragment_size = fragment_size});
     if (app.got_subcommand("serve")) {
       node.register_name(node.spawn<BenchServer>(), atom("bench_server"));
       std::cout << "ready" << std::endl;

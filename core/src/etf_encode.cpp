@@ -42,6 +42,7 @@ class BufferWriter {
   void bytes(const void* data, std::size_t n) {
     if (n != 0) std::memcpy(take(n), data, n);
   }
+  void binary_bytes(const void* data, std::size_t n) { bytes(data, n); }
   // `reserve(n)` guarantees room for n bytes at the cursor; `commit(k)` (k <= n) keeps k
   // of them. Writing all n and keeping fewer is allowed (kSlack).
   static constexpr bool kSlack = true;
@@ -83,6 +84,7 @@ class PointerWriter {
     if (n != 0) std::memcpy(next_, data, n);
     next_ += n;
   }
+  void binary_bytes(const void* data, std::size_t n) noexcept { bytes(data, n); }
   std::size_t position() const noexcept { return static_cast<std::size_t>(next_ - start_); }
   void patch32(std::size_t position, std::uint32_t v) noexcept { store_be32(start_ + position, v); }
 
@@ -102,12 +104,56 @@ class SizeCounter {
     return scratch_;
   }
   void bytes(const void*, std::size_t n) noexcept { size_ += n; }
+  void binary_bytes(const void* data, std::size_t n) noexcept { bytes(data, n); }
   std::size_t position() const noexcept { return size_; }
   void patch32(std::size_t, std::uint32_t) noexcept {}
 
  private:
   std::size_t size_ = 0;
   std::uint8_t scratch_[64];
+};
+
+// Split writers leave the bytes of binaries of at least `min_external` bytes where they
+// are and record them (ExternalBytes) for gather I/O. The pointer writer's positions
+// stay logical (counting those bytes), since a fun's size field spans everything
+// written inside it; the counter only counts (its positions patch nothing).
+class SplitSizeCounter : public SizeCounter {
+ public:
+  explicit SplitSizeCounter(std::size_t min_external) noexcept : min_external_(min_external) {}
+  void binary_bytes(const void* data, std::size_t n) noexcept {
+    if (n < min_external_) return bytes(data, n);
+    ++externals_;
+  }
+  SplitEncodingSize size() const noexcept { return {position(), externals_}; }
+
+ private:
+  std::size_t min_external_;
+  std::size_t externals_ = 0;
+};
+
+class SplitPointerWriter : public PointerWriter {
+ public:
+  SplitPointerWriter(std::uint8_t* out, std::span<ExternalBytes> externals, std::size_t min_external) noexcept
+      : PointerWriter(out), externals_(externals), min_external_(min_external) {}
+  void binary_bytes(const void* data, std::size_t n) noexcept {
+    if (n < min_external_) return bytes(data, n);
+    externals_[count_++] = {PointerWriter::position(), static_cast<const std::uint8_t*>(data), n};
+    external_bytes_ += n;
+  }
+  std::size_t position() const noexcept { return PointerWriter::position() + external_bytes_; }
+  void patch32(std::size_t logical, std::uint32_t v) noexcept {
+    std::size_t physical = logical;
+    std::size_t before = 0;  // external bytes ahead of externals_[i]
+    for (std::size_t i = 0; i < count_; before += externals_[i++].size)
+      if (externals_[i].at + before < logical) physical -= externals_[i].size;
+    PointerWriter::patch32(physical, v);
+  }
+
+ private:
+  std::span<ExternalBytes> externals_;
+  std::size_t min_external_;
+  std::size_t count_ = 0;
+  std::size_t external_bytes_ = 0;
 };
 
 // Atoms are written again and again (record tags, map keys, node names in pids). A
@@ -374,7 +420,7 @@ class Encoder {
           store_be32(p + 1, b->count);
           p[5] = static_cast<std::uint8_t>(b->aux);
         }
-        w_.bytes(b->data, b->count);
+        w_.binary_bytes(b->data, b->count);
         return;
       }
       case BoxKind::Tuple: {
@@ -570,6 +616,22 @@ std::size_t encode_to(const Term& term, std::span<std::uint8_t> out) {
   PointerWriter writer(out.data() + 1);
   encode_with(writer, term, nullptr);
   return size;
+}
+
+SplitEncodingSize split_encoded_size(const Term& term, std::size_t min_external) {
+  SplitSizeCounter counter(min_external);
+  encode_with(counter, term, nullptr);
+  return counter.size();
+}
+
+void split_encode_to(const Term& term, std::span<std::uint8_t> out, std::span<ExternalBytes> externals,
+                     std::size_t min_external) {
+  const SplitEncodingSize size = split_encoded_size(term, min_external);
+  if (out.size() < size.bytes || externals.size() < size.externals)
+    throw std::length_error("split_encode_to: the term needs " + std::to_string(size.bytes) + " bytes and " +
+                            std::to_string(size.externals) + " external parts");
+  SplitPointerWriter writer(out.data(), externals, min_external);
+  encode_with(writer, term, nullptr);
 }
 
 }  // namespace spindle::etf

@@ -40,7 +40,7 @@ Connection::Connection(Distribution::Impl& owner, Peer& peer, tcp::socket socket
       tick_timer_(socket_.get_executor()) {}
 
 Connection::~Connection() {
-  for (NodeList* list : {&own_, &backlog_})
+  for (NodeList* list : {&own_, &backlog_, &written_})
     while (!list->empty()) OutgoingItem::destroy(static_cast<OutgoingItem*>(list->pop_front()));
 }
 
@@ -179,44 +179,52 @@ void Connection::send_own(Term control) {
   kick();
 }
 
-void Connection::encode(OutgoingItem& item) {
+void Connection::encode(OutgoingItem* item) {
   const std::size_t fragment = (flags_ & flags::fragments) ? owner_.options.fragment_size : 0;
-  if (item.is_raw()) {
-    writer_.write(item.signal.payload, {}, out_, fragment);
-    return;
-  }
-  const RemoteSignal& s = item.signal;
-  const std::optional<Term> control = control_message(s, flags_, next_unlink_id_);
-  if (!control) return;  // the peer cannot take it (an alias send without DFLAG_ALIAS)
-  if (s.kind == RemoteSignal::Kind::unlink) ++next_unlink_id_;
-  ledger_.outgoing(s);
-  if (is_message(s.kind)) {
-    writer_.write(*control, item.encoded(), out_, fragment);
-  } else if (carries_payload(s.kind, flags_)) {
-    ByteBuffer reason;
-    etf::encode_body(s.payload, reason);
-    writer_.write(*control, reason.bytes(), out_, fragment);
+  const RemoteSignal& s = item->signal;
+  if (item->is_raw()) {
+    writer_.write(s.payload, Payload(), output_, fragment);
+  } else if (item->control_fits(flags_)) {
+    writer_.write_encoded(item->control_atoms(), item->control(), item->payload(), output_, fragment);
+  } else if (const std::optional<Term> control = control_message(s, flags_, next_unlink_id_)) {
+    if (s.kind == RemoteSignal::Kind::unlink) ++next_unlink_id_;
+    ledger_.outgoing(s);
+    if (is_message(s.kind)) {
+      writer_.write(*control, item->payload(), output_, fragment);
+    } else if (carries_payload(s.kind, flags_)) {
+      ByteBuffer reason;
+      etf::encode_body(s.payload, reason);
+      writer_.write(*control, Payload(reason.bytes()), output_, fragment);
+    } else {
+      writer_.write(*control, Payload(), output_, fragment);
+    }
+  }  // else the peer cannot take it (an alias send without DFLAG_ALIAS)
+  if (item->has_externals()) {
+    written_.push_back(item);
   } else {
-    writer_.write(*control, {}, out_, fragment);
+    OutgoingItem::destroy(item);
   }
+}
+
+void Connection::gather_buffers() {
+  buffers_.clear();
+  std::size_t at = 0;
+  for (const etf::ExternalBytes& e : gathered_) {
+    if (e.at > at) buffers_.emplace_back(out_.data() + at, e.at - at);
+    buffers_.emplace_back(e.data, e.size);
+    at = e.at;
+  }
+  if (out_.size() > at) buffers_.emplace_back(out_.data() + at, out_.size() - at);
 }
 
 asio::awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
   try {
     while (!closed_) {
-      out_.clear();
-      while (!own_.empty()) {
-        auto* item = static_cast<OutgoingItem*>(own_.pop_front());
-        encode(*item);
-        OutgoingItem::destroy(item);
-      }
+      output_.clear();
+      while (!own_.empty()) encode(static_cast<OutgoingItem*>(own_.pop_front()));
       if (backlog_.empty()) backlog_ = peer_.queue.take_all();
-      while (!backlog_.empty() && out_.size() < kBatchBytes) {
-        auto* item = static_cast<OutgoingItem*>(backlog_.pop_front());
-        encode(*item);
-        OutgoingItem::destroy(item);
-      }
+      while (!backlog_.empty() && output_.size() < kBatchBytes) encode(static_cast<OutgoingItem*>(backlog_.pop_front()));
       if (out_.empty()) {
         if (tick_due_) {
           tick_due_ = false;
@@ -234,7 +242,13 @@ asio::awaitable<void> Connection::write_loop() {
           continue;
         }
       }
-      co_await asio::async_write(socket_, asio::buffer(out_.data(), out_.size()), asio::use_awaitable);
+      if (gathered_.empty()) {
+        co_await asio::async_write(socket_, asio::buffer(out_.data(), out_.size()), asio::use_awaitable);
+      } else {
+        gather_buffers();
+        co_await asio::async_write(socket_, buffers_, asio::use_awaitable);
+        while (!written_.empty()) OutgoingItem::destroy(static_cast<OutgoingItem*>(written_.pop_front()));
+      }
       wrote_since_tick_ = true;
     }
   } catch (const boost::system::system_error& e) {

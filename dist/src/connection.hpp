@@ -8,6 +8,7 @@
 
 #include "asio.hpp"
 #include "link_ledger.hpp"
+#include "outgoing.hpp"
 #include "spindle/byte_buffer.hpp"
 #include "spindle/dist/distribution.hpp"
 #include "spindle/dist/frame.hpp"
@@ -17,7 +18,6 @@
 namespace spindle::dist {
 
 struct Peer;
-struct OutgoingItem;
 struct IncomingControl;
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -45,8 +45,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// One frame, whole: decodes it and delivers what it completes.
   void handle_frame(std::span<const std::uint8_t> frame, const Term* owner);
   void deliver(IncomingControl&& control);
-  /// Appends `item`'s frame(s) to the output.
-  void encode(OutgoingItem& item);
+  /// Appends `item`'s frame(s) to the output, then destroys it (after the write, when
+  /// the output refers to its memory).
+  void encode(OutgoingItem* item);
+  /// The batch as buffers for one gather write.
+  void gather_buffers();
   /// Queues a control message of our own, written before the peer's queue.
   void send_own(Term control);
   void fail(const std::string& what, const std::exception& e);
@@ -70,7 +73,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool flushing_ = false;
 
+  // One batch: bytes, plus large binaries gathered from the messages that hold them
+  // (kept in `written_` until the write is done).
   ByteBuffer out_;
+  std::vector<etf::ExternalBytes> gathered_;
+  FrameOutput output_{out_, &gathered_, OutgoingItem::kMinExternal};
+  std::vector<asio::const_buffer> buffers_;
+  NodeList written_;
   NodeList own_;      // our own control messages (acks, replies)
   NodeList backlog_;  // taken from the queue, not yet encoded
   std::uint64_t next_unlink_id_ = 1;

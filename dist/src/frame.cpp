@@ -218,8 +218,54 @@ void FrameWriter::write_header(std::span<const Atom> atoms, ByteBuffer& out) {
   set_nibble(count, long_atoms ? 1u : 0u);
 }
 
+std::size_t Payload::size() const noexcept {
+  std::size_t n = bytes.size();
+  for (const etf::ExternalBytes& e : externals) n += e.size;
+  return n;
+}
+
+void FrameOutput::clear() noexcept {
+  bytes.clear();
+  if (gathered != nullptr) gathered->clear();
+  gathered_bytes = 0;
+}
+
+void FrameOutput::append(const Payload& payload, std::size_t from, std::size_t n) {
+  // Walk the payload's runs (its own bytes and external parts, in order), keeping the
+  // parts of each that fall in [from, to).
+  const std::size_t to = from + n;
+  std::size_t logical = 0;  // where the current run starts in the whole payload
+  const auto take = [&](const std::uint8_t* data, std::size_t size, bool external) {
+    const std::size_t lo = std::max(from, logical);
+    const std::size_t hi = std::min(to, logical + size);
+    if (lo < hi) {
+      const std::uint8_t* piece = data + (lo - logical);
+      if (external && gathered != nullptr && hi - lo >= min_gathered) {
+        gathered->push_back({bytes.size(), piece, hi - lo});
+        gathered_bytes += hi - lo;
+      } else {
+        bytes.append(piece, hi - lo);
+      }
+    }
+    logical += size;
+  };
+  std::size_t own = 0;  // next byte of payload.bytes
+  for (const etf::ExternalBytes& e : payload.externals) {
+    if (logical >= to) return;
+    take(payload.bytes.data() + own, e.at - own, false);
+    take(e.data, e.size, true);
+    own = e.at;
+  }
+  take(payload.bytes.data() + own, payload.bytes.size() - own, false);
+}
+
 void FrameWriter::write(const Term& control, std::span<const std::uint8_t> payload, ByteBuffer& out,
                         std::size_t fragment_size) {
+  FrameOutput output{out};
+  write(control, Payload(payload), output, fragment_size);
+}
+
+void FrameWriter::write(const Term& control, const Payload& payload, FrameOutput& out, std::size_t fragment_size) {
   scratch_atoms_.clear();
   scratch_control_.clear();
   etf::encode_body(control, scratch_control_, &scratch_atoms_);
@@ -227,10 +273,12 @@ void FrameWriter::write(const Term& control, std::span<const std::uint8_t> paylo
 }
 
 void FrameWriter::write_encoded(std::span<const Atom> atoms, std::span<const std::uint8_t> control,
-                                std::span<const std::uint8_t> payload, ByteBuffer& out, std::size_t fragment_size) {
-  const std::size_t whole_estimate = 2 + control.size() + payload.size();
+                                const Payload& payload, FrameOutput& output, std::size_t fragment_size) {
+  ByteBuffer& out = output.bytes;
+  const std::size_t payload_size = payload.size();
+  const std::size_t whole_estimate = 2 + control.size() + payload_size;
   if (fragment_size == 0 || whole_estimate + 1 + atoms.size() * 2 <= fragment_size) {
-    // One frame: length, 131 'D', the header, then the message. The length is filled in
+    // One frame: length, 131 'D', the header, then the message. The length is known
     // once the header (whose size depends on the cache) is written.
     const std::size_t start = out.size();
     std::uint8_t* p = out.extend(6);
@@ -238,8 +286,9 @@ void FrameWriter::write_encoded(std::span<const Atom> atoms, std::span<const std
     p[5] = kNormalHeader;
     write_header(atoms, out);
     out.append(control);
-    out.append(payload);
-    spindle::detail::store_be32(out.data() + start, static_cast<std::uint32_t>(out.size() - start - 4));
+    spindle::detail::store_be32(out.data() + start,
+                                static_cast<std::uint32_t>(out.size() - start - 4 + payload_size));
+    output.append(payload, 0, payload_size);
     return;
   }
 
@@ -248,8 +297,8 @@ void FrameWriter::write_encoded(std::span<const Atom> atoms, std::span<const std
   write_header(atoms, scratch_header_);
   const std::uint64_t sequence = next_sequence_++;
   const std::size_t fixed = 18 + scratch_header_.size() + control.size();
-  const std::size_t first_part = std::min(fragment_size > fixed ? fragment_size - fixed : 0, payload.size());
-  const std::size_t rest = payload.size() - first_part;
+  const std::size_t first_part = std::min(fragment_size > fixed ? fragment_size - fixed : 0, payload_size);
+  const std::size_t rest = payload_size - first_part;
   const std::size_t chunk = std::max<std::size_t>(fragment_size - 18, 1);
   const std::uint64_t fragments = 1 + (rest + chunk - 1) / chunk;
 
@@ -261,17 +310,17 @@ void FrameWriter::write_encoded(std::span<const Atom> atoms, std::span<const std
   spindle::detail::store_be64(p + 14, fragments);
   out.append(scratch_header_.bytes());
   out.append(control);
-  out.append(payload.subspan(0, first_part));
+  output.append(payload, 0, first_part);
   std::size_t offset = first_part;
   for (std::uint64_t f = fragments - 1; f >= 1; --f) {
-    const std::size_t n = std::min(chunk, payload.size() - offset);
+    const std::size_t n = std::min(chunk, payload_size - offset);
     p = out.extend(22);
     spindle::detail::store_be32(p, static_cast<std::uint32_t>(18 + n));
     p[4] = kVersion;
     p[5] = kFragmentContinue;
     spindle::detail::store_be64(p + 6, sequence);
     spindle::detail::store_be64(p + 14, f);
-    out.append(payload.subspan(offset, n));
+    output.append(payload, offset, n);
     offset += n;
   }
 }

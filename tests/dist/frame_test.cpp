@@ -96,6 +96,44 @@ TEST(Frame, LargeMessagesAreFragmentedAndReassembled) {
   EXPECT_EQ(reader.pending_bytes(), 0u);
 }
 
+// Large binaries go out with gather I/O from their own memory: the bytes on the wire are
+// what one plain buffer would hold, whole or in fragments.
+TEST(Frame, GatheredPayloadsMatchCopiedOnes) {
+  const Term message = tuple(atom("bulk"), binary(std::string(20000, 'x')), 7, binary(std::string(9000, 'y')));
+  const etf::SplitEncodingSize size = etf::split_encoded_size(message, 4096);
+  Bytes own(size.bytes);
+  std::vector<etf::ExternalBytes> externals(size.externals);
+  etf::split_encode_to(message, own, externals, 4096);
+  ByteBuffer plain;
+  etf::encode_body(message, plain);
+  for (std::size_t fragment : {std::size_t{0}, std::size_t{4096}, std::size_t{7000}}) {
+    FrameWriter copying;
+    FrameWriter gathering;
+    ByteBuffer expected;
+    copying.write(tuple(22, kFrom, kTo), plain.bytes(), expected, fragment);
+
+    ControlAtoms atoms;
+    ByteBuffer control;
+    etf::encode_body(tuple(22, kFrom, kTo), control, &atoms);
+    ByteBuffer bytes;
+    std::vector<etf::ExternalBytes> gathered;
+    FrameOutput out{bytes, &gathered, 1000};
+    gathering.write_encoded(atoms.atoms(), control.bytes(), Payload(own, externals), out, fragment);
+    EXPECT_FALSE(gathered.empty());
+    EXPECT_EQ(out.size(), expected.size());
+    Bytes wire;
+    std::size_t at = 0;
+    for (const etf::ExternalBytes& e : gathered) {
+      EXPECT_GE(e.size, 1000u);
+      wire.insert(wire.end(), bytes.data() + at, bytes.data() + e.at);
+      wire.insert(wire.end(), e.data, e.data + e.size);
+      at = e.at;
+    }
+    wire.insert(wire.end(), bytes.data() + at, bytes.data() + bytes.size());
+    EXPECT_EQ(wire, Bytes(expected.data(), expected.data() + expected.size())) << "fragment size " << fragment;
+  }
+}
+
 TEST(Frame, InterleavedFragmentedMessagesAreKeptApart) {
   FrameWriter writer;
   FrameReader reader;

@@ -154,4 +154,26 @@ std::size_t encoded_size(const Term& term);
 /// `encoded_size(term)` bytes (else `std::length_error`). Returns the bytes written.
 std::size_t encode_to(const Term& term, std::span<std::uint8_t> out);
 
+/// The bytes of a large binary that a split encoding refers to instead of copying.
+struct ExternalBytes {
+  std::size_t at = 0;  ///< where in the encoded bytes they belong (before the byte there)
+  const std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+};
+
+/// What a split encoding needs: the bytes it writes and the binaries it leaves out.
+struct SplitEncodingSize {
+  std::size_t bytes = 0;
+  std::size_t externals = 0;
+};
+
+/// For writing a term with gather I/O: the encoding without the version byte, except
+/// that binaries of at least `min_external` bytes are not copied. Each is recorded, in
+/// order, in `externals` and points into the term's memory (keep the term alive until
+/// the bytes are written). `out` and `externals` must hold what `split_encoded_size`
+/// says (else `std::length_error`).
+SplitEncodingSize split_encoded_size(const Term& term, std::size_t min_external);
+void split_encode_to(const Term& term, std::span<std::uint8_t> out, std::span<ExternalBytes> externals,
+                     std::size_t min_external);
+
 }  // namespace spindle::etf

@@ -100,20 +100,49 @@ class ControlAtoms final : public etf::AtomCacheEncoder {
   std::size_t count_ = 0;
 };
 
+/// A message's payload as written: its encoded bytes, with large binaries left in their
+/// own memory (see etf::split_encode_to) between them.
+struct Payload {
+  std::span<const std::uint8_t> bytes;
+  std::span<const etf::ExternalBytes> externals;  ///< in order; `at` indexes `bytes`
+
+  Payload() = default;
+  Payload(std::span<const std::uint8_t> b) noexcept : bytes(b) {}  // NOLINT: bytes are a payload
+  Payload(std::span<const std::uint8_t> b, std::span<const etf::ExternalBytes> e) noexcept : bytes(b), externals(e) {}
+  std::size_t size() const noexcept;
+};
+
+/// Where frames go. Everything the writer makes is appended to `bytes`; with `gathered`
+/// set, payload parts of at least `min_gathered` bytes that live elsewhere are recorded
+/// there (`at` indexes `bytes`) instead of copied, for one gather write.
+struct FrameOutput {
+  ByteBuffer& bytes;
+  std::vector<etf::ExternalBytes>* gathered = nullptr;
+  std::size_t min_gathered = 4096;
+  std::size_t gathered_bytes = 0;
+
+  /// The bytes from `bytes` and `gathered`, in wire order.
+  std::size_t size() const noexcept { return bytes.size() + gathered_bytes; }
+  void clear() noexcept;
+  /// Appends [from, from + n) of `payload`.
+  void append(const Payload& payload, std::size_t from, std::size_t n);
+};
+
 /// Writes the frames we send to one peer: keeps the outgoing atom cache. Must be used
 /// in the order the frames go on the wire (the peer updates its cache as it reads).
 class FrameWriter {
  public:
-  /// Appends the frame(s) for `control` and an already-encoded `payload` (ETF without
-  /// version byte, or empty) to `out`, each with its 4-byte length. Atoms of the control
+  /// Appends the frame(s) for one message: `control` then, if not empty, `payload`
+  /// (already encoded, without version byte). Atoms in the control message and the
   /// message go through the atom cache. Messages over `fragment_size` bytes are split
   /// into fragments (0: never split; needs DFLAG_FRAGMENTS on both sides).
   void write(const Term& control, std::span<const std::uint8_t> payload, ByteBuffer& out,
              std::size_t fragment_size = 0);
+  void write(const Term& control, const Payload& payload, FrameOutput& out, std::size_t fragment_size = 0);
   /// The same for a control message already encoded (without version byte) with
   /// ControlAtoms, whose `atoms()` are given.
-  void write_encoded(std::span<const Atom> atoms, std::span<const std::uint8_t> control,
-                     std::span<const std::uint8_t> payload, ByteBuffer& out, std::size_t fragment_size = 0);
+  void write_encoded(std::span<const Atom> atoms, std::span<const std::uint8_t> control, const Payload& payload,
+                     FrameOutput& out, std::size_t fragment_size = 0);
 
   /// An empty frame: a tick.
   static void write_tick(ByteBuffer& out);
