@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "spindle/bigint.hpp"
+
 namespace spindle::demo {
 namespace {
 
@@ -62,6 +64,17 @@ Pid start_echo(Node& node) {
   const Pid echo = node.spawn<Echo>();
   node.register_name(echo, atom("echo"));
   return echo;
+}
+
+void register_functions(Node& node) {
+  const Atom module("spindle_demo");
+  node.register_function(module, atom("echo"), 1, [](std::span<const Term> args) { return args[0]; });
+  node.register_function(module, atom("add"), 2, [](std::span<const Term> args) {
+    if (!args[0].is_integer() || !args[1].is_integer()) throw ErlangError(atom("badarith"));
+    return integer(to_bigint(args[0]) + to_bigint(args[1]));
+  });
+  node.register_function(module, atom("spawn_worker"), 0,
+                         [&node](std::span<const Term>) -> Term { return node.spawn<Worker>(); });
 }
 
 }  // namespace spindle::demo

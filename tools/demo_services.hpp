@@ -8,6 +8,10 @@
 //                       {monitor, Pid, ReportTo} -> monitors Pid; its DOWN -> ReportTo ! {down, Pid, Reason}
 //                       {trap_link, Pid, ReportTo} -> traps exits and links to Pid; its exit
 //                         signal -> ReportTo ! {exit_signal, Pid, Reason}
+//   functions for rpc:call / erpc:call / erl_call:
+//                       spindle_demo:echo(X) -> X
+//                       spindle_demo:add(A, B) -> A + B (integers of any size; else error badarith)
+//                       spindle_demo:spawn_worker() -> the pid of a new worker
 
 #include "spindle/node.hpp"
 
@@ -15,5 +19,7 @@ namespace spindle::demo {
 
 /// Spawns the echo service and registers it as `echo`. Returns its pid.
 Pid start_echo(Node& node);
+/// Registers the spindle_demo functions.
+void register_functions(Node& node);
 
 }  // namespace spindle::demo

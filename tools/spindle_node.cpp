@@ -81,7 +81,10 @@ int main(int argc, char** argv) {
                  .epmd_port = epmd_port,
                  .listen_port = listen_port,
                  .net_ticktime = std::chrono::seconds(net_ticktime)});
-      if (demo) spindle::demo::start_echo(node);
+      if (demo) {
+        spindle::demo::start_echo(node);
+        spindle::demo::register_functions(node);
+      }
       std::cout << "ready " << node_name << std::endl;
       int received = 0;
       sigwait(&stop_signals, &received);

@@ -373,6 +373,12 @@ bool Node::alive(const Pid& pid) const {
   return t.control != nullptr && !t.control->mailbox().closed();
 }
 
+FunctionTable& Node::functions() noexcept { return impl_->functions; }
+
+void Node::register_function(Atom module, Atom function, std::size_t arity, Function fn) {
+  impl_->functions.add(module, function, arity, std::move(fn));
+}
+
 Pid Node::local_pid(std::uint32_t id, std::uint32_t serial) const {
   const std::uint32_t number = detail::pid_number(id, serial);
   return number == 0 ? Pid() : impl_->table.find(number);

@@ -97,6 +97,7 @@ struct Node::Impl {
   Pid system_pid;
 
   detail::ProcessTable table;
+  FunctionTable functions;
   std::atomic<std::uint32_t> next_number{1};
   std::atomic<std::uint64_t> next_ref{1};
   std::uint32_t ref_salt;

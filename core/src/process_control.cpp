@@ -3,26 +3,13 @@
 
 #include "process_control.hpp"
 
-#include <cxxabi.h>
-
-#include <cstdlib>
-#include <typeinfo>
-
 #include "node_impl.hpp"
+#include "spindle/functions.hpp"
 
 namespace spindle::detail {
 namespace {
 
 using Kind = Envelope::Kind;
-
-// The exit reason of a process whose handler let `e` escape: names the exception.
-Term crash_reason(const std::exception& e) {
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);
-  const std::string type = status == 0 && demangled != nullptr ? demangled : typeid(e).name();
-  std::free(demangled);
-  return tuple(atom("exception"), binary(type), binary(e.what()));
-}
 
 Term down_message(const Term& ref, const Term& object, Term reason) {
   return tuple(atoms::DOWN, ref, atoms::process, object, std::move(reason));
@@ -81,7 +68,7 @@ bool ProcessControl::guarded(Body&& body) noexcept {
   } catch (const ProcessExit& e) {
     exit_with(e.reason());
   } catch (const std::exception& e) {
-    exit_with(crash_reason(e));
+    exit_with(exception_reason(e));  // names the exception that escaped
   } catch (...) {
     exit_with(tuple(atom("exception"), binary("unknown"), binary("")));
   }

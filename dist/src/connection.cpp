@@ -6,6 +6,7 @@
 #include "distribution_impl.hpp"
 #include "log.hpp"
 #include "outgoing.hpp"
+#include "rpc.hpp"
 #include "spindle/detail/big_endian.hpp"
 #include "spindle/dist/flags.hpp"
 #include "spindle/etf.hpp"
@@ -36,6 +37,7 @@ Connection::Connection(Distribution::Impl& owner, Peer& peer, tcp::socket socket
       who_(std::move(who)),
       flags_(shared_flags),
       reader_(owner.options.limits),
+      writer_((shared_flags & flags::dist_hdr_atom_cache) != 0),
       wake_(socket_.get_executor()),
       tick_timer_(socket_.get_executor()) {}
 
@@ -161,12 +163,21 @@ void Connection::deliver(IncomingControl&& c) {
       ledger_.incoming(c.signal);
       owner_.node.deliver_remote(peer_.name, std::move(c.signal));
       return;
-    case Action::spawn:
-      // Spawning Erlang functions needs an answer for each module: not supported yet.
-      log().debug("spawn request from {} for {}:{}/{} refused (notsup)", who_.name, c.spawn->module.text(),
-                  c.spawn->function.text(), c.spawn->arity);
-      send_own(spawn_reply(c.spawn->request_id, c.spawn->from, 0, atom("notsup")));
+    case Action::spawn: {
+      // erpc's calls of registered functions (rpc:call and friends); the parent's link
+      // and monitor are set up as if it had sent them, and the reply goes out before
+      // anything the new process sends.
+      const Spawned spawned = start_spawn_request(owner_.node, *c.spawn, [this](RemoteSignal&& s) {
+        ledger_.incoming(s);
+        owner_.node.deliver_remote(peer_.name, std::move(s));
+      });
+      if (!spawned.result.is_pid())
+        log().debug("spawn request from {} for {}:{}/{} refused ({})", who_.name, c.spawn->module.text(),
+                    c.spawn->function.text(), c.spawn->arity, spawned.result.to_string());
+      send_own(spawn_reply(c.spawn->request_id, c.spawn->from,
+                           (spawned.linked ? 1 : 0) | (spawned.monitored ? 2 : 0), spawned.result));
       return;
+    }
     case Action::ignore:
       return;
   }

@@ -11,6 +11,7 @@
 #include "handshake_io.hpp"
 #include "log.hpp"
 #include "net_kernel.hpp"
+#include "rpc.hpp"
 #include "outgoing.hpp"
 #include "spindle/dist/flags.hpp"
 #include "spindle/inbox.hpp"
@@ -374,6 +375,7 @@ Distribution::Distribution(Node& node, DistributionOptions options)
   }
   const Pid net_kernel = node.spawn<NetKernel>();
   node.register_name(net_kernel, atoms::net_kernel);
+  start_rex(node);  // rpc for erl_call and the C and Java interfaces
   node.set_remote_router(std::make_shared<Router>(impl_));
   log().info("{}: distribution up on port {} (EPMD port {}{})", node.name().text(), d.listen_port, d.epmd_port,
              d.serving_epmd ? ", embedded" : "");

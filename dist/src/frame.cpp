@@ -266,6 +266,16 @@ void FrameWriter::write(const Term& control, std::span<const std::uint8_t> paylo
 }
 
 void FrameWriter::write(const Term& control, const Payload& payload, FrameOutput& out, std::size_t fragment_size) {
+  if (!header_) {
+    const std::size_t start = out.bytes.size();
+    out.bytes.extend(5)[4] = kPassThrough;
+    etf::encode(control, out.bytes);
+    if (payload.size() != 0) out.bytes.push_back(kVersion);
+    spindle::detail::store_be32(out.bytes.data() + start,
+                                static_cast<std::uint32_t>(out.bytes.size() - start - 4 + payload.size()));
+    out.append(payload, 0, payload.size());
+    return;
+  }
   scratch_atoms_.clear();
   scratch_control_.clear();
   etf::encode_body(control, scratch_control_, &scratch_atoms_);
@@ -274,6 +284,7 @@ void FrameWriter::write(const Term& control, const Payload& payload, FrameOutput
 
 void FrameWriter::write_encoded(std::span<const Atom> atoms, std::span<const std::uint8_t> control,
                                 const Payload& payload, FrameOutput& output, std::size_t fragment_size) {
+  if (!header_) throw std::logic_error("FrameWriter: pre-encoded control messages need the distribution header");
   ByteBuffer& out = output.bytes;
   const std::size_t payload_size = payload.size();
   const std::size_t whole_estimate = 2 + control.size() + payload_size;

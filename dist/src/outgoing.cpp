@@ -11,8 +11,9 @@
 namespace spindle::dist {
 namespace {
 
-// What a pre-encoded control message may assume of the peer.
-constexpr std::uint64_t kAssumedFlags = flags::send_sender | flags::alias;
+// What a pre-encoded control message may assume of the peer (atom cache references
+// need the distribution header).
+constexpr std::uint64_t kAssumedFlags = flags::send_sender | flags::alias | flags::dist_hdr_atom_cache;
 
 bool is_message(RemoteSignal::Kind kind) noexcept {
   using Kind = RemoteSignal::Kind;
@@ -22,9 +23,9 @@ bool is_message(RemoteSignal::Kind kind) noexcept {
 // The flags the control message for `kind` used from kAssumedFlags.
 std::uint64_t needs(RemoteSignal::Kind kind) noexcept {
   using Kind = RemoteSignal::Kind;
-  if (kind == Kind::send) return flags::send_sender;
-  if (kind == Kind::send_alias) return flags::alias;
-  return 0;
+  if (kind == Kind::send) return flags::send_sender | flags::dist_hdr_atom_cache;
+  if (kind == Kind::send_alias) return flags::alias | flags::dist_hdr_atom_cache;
+  return flags::dist_hdr_atom_cache;
 }
 
 OutgoingItem* allocate(std::size_t extra) {

@@ -34,7 +34,7 @@ struct OutgoingItem : MailboxNode {
     return {{bytes + control_size, payload_size}, {externals, external_count}};
   }
   /// True when the control message encoded with the message suits a connection with
-  /// these flags (it assumed SEND_SENDER and ALIAS, which every OTP since 24 has).
+  /// these flags (it assumed the atom cache, SEND_SENDER and ALIAS, which every OTP since 24 has).
   bool control_fits(std::uint64_t shared_flags) const noexcept {
     return control_size != 0 && (shared_flags & control_needs) == control_needs;
   }

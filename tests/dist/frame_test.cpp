@@ -134,6 +134,33 @@ TEST(Frame, GatheredPayloadsMatchCopiedOnes) {
   }
 }
 
+// To peers without DFLAG_DIST_HDR_ATOM_CACHE (erl_interface's C nodes): pass-through
+// frames, 112 then versioned terms with atoms in full.
+TEST(Frame, PassThroughFramesForPeersWithoutTheAtomCache) {
+  FrameWriter writer(false);
+  FrameReader reader;
+  ByteBuffer payload;
+  const Term message = tuple(atom("rex"), 3);
+  etf::encode_body(message, payload);
+  ByteBuffer out;
+  writer.write(tuple(22, kFrom, kTo), payload.bytes(), out, 16);  // never fragmented
+  writer.write(tuple(1, kFrom, kTo), {}, out);
+  const auto frames = split(out);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].as_binary().data()[0], 112);
+  EXPECT_EQ(frames[0].as_binary().data()[1], 131);
+  const auto m = reader.read(frames[0]);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->control, tuple(22, kFrom, kTo));
+  EXPECT_EQ(*m->payload, message);
+  const auto link = reader.read(frames[1]);
+  ASSERT_TRUE(link.has_value());
+  EXPECT_FALSE(link->payload.has_value());
+  ControlAtoms atoms;
+  FrameOutput output{out};
+  EXPECT_THROW(writer.write_encoded(atoms.atoms(), {}, Payload(), output), std::logic_error);
+}
+
 TEST(Frame, InterleavedFragmentedMessagesAreKeptApart) {
   FrameWriter writer;
   FrameReader reader;

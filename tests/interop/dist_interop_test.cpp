@@ -17,8 +17,8 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "demo_services.hpp"
 #include "erlang_node.hpp"
+#include "spindle_fixture.hpp"
 #include "spindle/dist/distribution.hpp"
 #include "spindle/dist/handshake.hpp"
 #include "spindle/dist/flags.hpp"
@@ -29,47 +29,10 @@ namespace {
 using namespace std::chrono_literals;
 using test::agent_call;
 using test::ChildProcess;
+using test::DistInterop;
 using test::ErlangNode;
-
-const std::string kCookie = "interop-cookie";
-
-// A Spindle node with distribution, the demo services and an inbox.
-struct SpindleNode {
-  SpindleNode(const std::string& name, std::uint16_t epmd_port, dist::DistributionOptions options = {})
-      : node({.name = name, .scheduler = {.threads = 2}}),
-        dist(node, [&] {
-          if (options.cookie.empty()) options.cookie = kCookie;
-          options.epmd_port = epmd_port;
-          return options;
-        }()),
-        inbox(node) {
-    demo::start_echo(node);
-  }
-  Term call(Atom erlang_node, std::string_view function, std::vector<Term> args,
-            std::chrono::milliseconds timeout = 60s) {
-    return agent_call(node, inbox, erlang_node, function, std::move(args), timeout);
-  }
-  // A demo worker on this node (spawned through echo, as a remote user would).
-  Pid worker() {
-    node.send(atom("echo"), tuple(atom("spawn_worker"), inbox.pid()));
-    const auto m = inbox.receive([](const Term& t) { return t.is_tuple(2) && t.as_tuple()[0].is_atom(atom("worker")); });
-    if (!m) throw std::runtime_error("no worker");
-    return m->as_tuple()[1].as_pid();
-  }
-  std::optional<Term> next(const char* tag, std::chrono::milliseconds timeout = 20s) {
-    return inbox.receive([tag](const Term& t) { return t.is_tuple() && t.as_tuple()[0].is_atom(atom(tag)); }, timeout);
-  }
-  Node node;
-  dist::Distribution dist;
-  Inbox inbox;
-};
-
-class DistInterop : public ::testing::Test {
- protected:
-  const std::uint16_t epmd_port = test::free_port();
-  std::string beam_name(const char* base) const { return std::string(base) + std::to_string(epmd_port) + "@127.0.0.1"; }
-  test::ErlangNodeOptions erlang_options() const { return {.cookie = kCookie, .epmd_port = epmd_port}; }
-};
+using test::kCookie;
+using test::SpindleNode;
 
 TEST_F(DistInterop, PingBothWaysThroughTheEmbeddedEpmd) {
   SpindleNode spin("spin@127.0.0.1", epmd_port);

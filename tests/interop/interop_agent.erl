@@ -8,7 +8,7 @@
 -module(interop_agent).
 -export([start/0, serve/0]).
 -export([ping/1, connected/0, spawn_worker/0, echo_corpus/3, echo_binary/2, flood/3, exit_signal/2,
-         send_to/2, monitor_name/2]).
+         send_to/2, monitor_name/2, run/3, rex_call/4]).
 
 start() ->
     Pid = spawn(fun serve/0),
@@ -111,3 +111,11 @@ monitor_name(NameNode, ReportTo) ->
     Pid = spawn_worker(),
     Pid ! {monitor, NameNode, ReportTo},
     Pid.
+
+%% Any function: run(erpc, call, [Node, M, F, A]) and the like.
+run(M, F, A) -> apply(M, F, A).
+
+%% OTP's classic rpc protocol, as erl_interface's ei_rpc speaks it: {rex, Result}.
+rex_call(Node, M, F, A) ->
+    {rex, Node} ! {self(), {call, M, F, A, user}},
+    receive {rex, Result} -> Result after 10000 -> no_answer end.

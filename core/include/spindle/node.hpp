@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "spindle/process.hpp"
+#include "spindle/functions.hpp"
 #include "spindle/remote.hpp"
 #include "spindle/scheduler.hpp"
 #include "spindle/term.hpp"
@@ -105,6 +106,11 @@ class Node {
   Ref make_ref();
   /// The pid that signals from outside any process come from (like Erlang's init).
   const Pid& system_pid() const noexcept;
+
+  /// The C++ functions other nodes may call by name (see functions.hpp).
+  FunctionTable& functions() noexcept;
+  /// `functions().add(...)`: `module:function/arity` becomes callable with rpc:call.
+  void register_function(Atom module, Atom function, std::size_t arity, Function fn);
 
   // ----- other nodes (see remote.hpp) -----
 

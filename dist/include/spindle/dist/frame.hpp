@@ -77,6 +77,7 @@ class FrameReader {
                          const Term* shared) const;
 
   FrameLimits limits_;
+  bool header_;
   std::array<Atom, 2048> cache_{};
   std::bitset<2048> cached_;
   std::unordered_map<std::uint64_t, Sequence> sequences_;
@@ -132,6 +133,12 @@ struct FrameOutput {
 /// in the order the frames go on the wire (the peer updates its cache as it reads).
 class FrameWriter {
  public:
+  /// `header`: frames carry the distribution header with its atom cache (peers with
+  /// DFLAG_DIST_HDR_ATOM_CACHE); without it, pass-through frames (112, then the control
+  /// message and payload as versioned terms, atoms in full, never fragmented), which is
+  /// what erl_interface (C nodes, erl_call) and jinterface speak.
+  explicit FrameWriter(bool header = true) noexcept : header_(header) {}
+
   /// Appends the frame(s) for one message: `control` then, if not empty, `payload`
   /// (already encoded, without version byte). Atoms in the control message and the
   /// message go through the atom cache. Messages over `fragment_size` bytes are split
@@ -140,7 +147,7 @@ class FrameWriter {
              std::size_t fragment_size = 0);
   void write(const Term& control, const Payload& payload, FrameOutput& out, std::size_t fragment_size = 0);
   /// The same for a control message already encoded (without version byte) with
-  /// ControlAtoms, whose `atoms()` are given.
+  /// ControlAtoms, whose `atoms()` are given (header frames only).
   void write_encoded(std::span<const Atom> atoms, std::span<const std::uint8_t> control, const Payload& payload,
                      FrameOutput& out, std::size_t fragment_size = 0);
 
@@ -151,6 +158,7 @@ class FrameWriter {
   /// Appends the distribution header for `atoms` to `out`, updating the cache.
   void write_header(std::span<const Atom> atoms, ByteBuffer& out);
 
+  bool header_;
   std::array<Atom, 2048> cache_{};
   std::bitset<2048> cached_;
   std::uint64_t next_sequence_ = 1;

@@ -1,0 +1,78 @@
+#pragma once
+/// @file
+/// C++ functions that other nodes call by module and function name: `rpc:call`,
+/// `erpc:call`, `erpc:cast` and `erl_call` reach them on a Spindle node as they reach
+/// Erlang functions on a BEAM node.
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+#include "spindle/term.hpp"
+
+namespace spindle {
+
+/// A callable function: takes the call's arguments, returns its result. To fail the way
+/// an Erlang function does, throw `ErlangError` (error(Reason)), `ErlangThrow`
+/// (throw(Value)) or `ProcessExit` (exit(Reason)); any other exception becomes an error
+/// whose reason names it (`{exception, Type, What}`).
+using Function = std::function<Term(std::span<const Term> args)>;
+
+/// Raised by a Function: Erlang's `error(Reason)`, e.g. `ErlangError(atom("badarg"))`.
+class ErlangError : public std::exception {
+ public:
+  explicit ErlangError(Term reason);
+  const Term& reason() const noexcept { return reason_; }
+  const char* what() const noexcept override { return text_.c_str(); }
+
+ private:
+  Term reason_;
+  std::string text_;
+};
+
+/// Raised by a Function: Erlang's `throw(Value)`.
+class ErlangThrow : public std::exception {
+ public:
+  explicit ErlangThrow(Term value);
+  const Term& value() const noexcept { return value_; }
+  const char* what() const noexcept override { return text_.c_str(); }
+
+ private:
+  Term value_;
+  std::string text_;
+};
+
+/// The functions of one node, by module, name and arity. Thread-safe.
+class FunctionTable {
+ public:
+  /// Registers (or replaces) `module:function/arity`.
+  void add(Atom module, Atom function, std::size_t arity, Function fn);
+  /// False if it was not registered.
+  bool remove(Atom module, Atom function, std::size_t arity);
+  /// The function, or null (Erlang's `undef`).
+  std::shared_ptr<const Function> find(Atom module, Atom function, std::size_t arity) const;
+
+ private:
+  struct Key {
+    Atom module;
+    Atom function;
+    std::size_t arity;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept;
+  };
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<Key, std::shared_ptr<const Function>, KeyHash> functions_;
+};
+
+/// An Erlang term naming an exception that escaped C++ code: `{exception, Type, What}`
+/// with the demangled type name and `what()` as binaries.
+Term exception_reason(const std::exception& e);
+
+}  // namespace spindle

@@ -1,0 +1,123 @@
+// Calls from real Erlang nodes into a Spindle node's registered C++ functions: rpc:call,
+// erpc:call and erpc:cast (SPAWN_REQUEST of erpc:execute_call/execute_cast), the
+// classic rex protocol, gen_server:call to rex, and OTP's own erl_call program.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "erlang_node.hpp"
+#include "spindle/term_text.hpp"
+#include "spindle_fixture.hpp"
+
+namespace spindle {
+namespace {
+
+using test::DistInterop;
+using test::ErlangNode;
+using test::kCookie;
+using test::SpindleNode;
+
+Term rpc(SpindleNode& spin, const ErlangNode& beam, const char* module, const char* function, std::vector<Term> args,
+         const char* how = "rpc") {
+  return spin.call(beam.name(), "run",
+                   {atom(how), atom("call"), list(spin.node.name(), atom(module), atom(function), list_from(args))});
+}
+
+TEST_F(DistInterop, RpcCallsReachRegisteredFunctions) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Term big = parse_term("1180591620717411303424");  // 2^70
+  EXPECT_EQ(rpc(spin, beam, "spindle_demo", "add", {big, 1}), parse_term("1180591620717411303425"));
+  EXPECT_EQ(rpc(spin, beam, "spindle_demo", "add", {2, 3}, "erpc"), Term(5));
+  const Term value = parse_term("{ok, [1, 2.5, \"str\", <<\"bin\">>, #{a => b}], 'Quoted atom'}");
+  EXPECT_EQ(rpc(spin, beam, "spindle_demo", "echo", {value}), value);
+  // spawn_worker's pid is one of ours, and it answers.
+  const Term worker = rpc(spin, beam, "spindle_demo", "spawn_worker", {});
+  ASSERT_TRUE(worker.is_pid());
+  EXPECT_EQ(worker.as_pid().node(), spin.node.name());
+  EXPECT_TRUE(spin.node.alive(worker.as_pid()));
+}
+
+TEST_F(DistInterop, RpcErrorsComeBackInErlangsForms) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  spin.node.register_function(atom("t"), atom("fail"), 1, [](std::span<const Term> args) -> Term {
+    if (args[0] == atom("throw")) throw ErlangThrow(atom("thrown"));
+    if (args[0] == atom("exit")) throw ProcessExit(atom("gone"));
+    throw std::runtime_error("bad input");
+  });
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  EXPECT_EQ(rpc(spin, beam, "spindle_demo", "nope", {1}),
+            parse_term("{badrpc, {'EXIT', {undef, [{spindle_demo, nope, [1], []}]}}}"));
+  EXPECT_EQ(rpc(spin, beam, "spindle_demo", "add", {atom("a"), 1}),
+            parse_term("{badrpc, {'EXIT', {badarith, [{spindle_demo, add, 2, []}]}}}"));
+  EXPECT_EQ(rpc(spin, beam, "t", "fail", {atom("throw")}), atom("thrown"));
+  EXPECT_EQ(rpc(spin, beam, "t", "fail", {atom("exit")}), parse_term("{badrpc, {'EXIT', gone}}"));
+  EXPECT_EQ(rpc(spin, beam, "t", "fail", {atom("other")}),
+            parse_term("{badrpc, {'EXIT', {{exception, <<\"std::runtime_error\">>, <<\"bad input\">>},"
+                       " [{t, fail, 1, []}]}}}"));
+  // erpc raises: error({exception, Reason, Stack}), throw, exit({exception, Reason}).
+  EXPECT_EQ(rpc(spin, beam, "spindle_demo", "add", {atom("a"), 1}, "erpc"),
+            parse_term("{'EXIT', error, {exception, badarith, [{spindle_demo, add, 2, []}]}}"));
+  EXPECT_EQ(rpc(spin, beam, "t", "fail", {atom("throw")}, "erpc"), parse_term("{'EXIT', throw, thrown}"));
+  EXPECT_EQ(rpc(spin, beam, "t", "fail", {atom("exit")}, "erpc"), parse_term("{'EXIT', exit, {exception, gone}}"));
+  // The node lives on and keeps answering.
+  EXPECT_EQ(rpc(spin, beam, "spindle_demo", "echo", {atom("still_here")}), atom("still_here"));
+}
+
+TEST_F(DistInterop, RpcCallsTimeOutAndCastsRunWithoutAnAnswer) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  const Pid inbox = spin.inbox.pid();
+  Node& node = spin.node;
+  spin.node.register_function(atom("t"), atom("notify"), 1, [&node, inbox](std::span<const Term> args) {
+    node.send(inbox, tuple(atom("notified"), args[0]));
+    return atom("ok");
+  });
+  spin.node.register_function(atom("t"), atom("slow"), 0, [](std::span<const Term>) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // blocks one worker: a slow function
+    return atom("late");
+  });
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Term target = spin.node.name();
+  EXPECT_EQ(spin.call(beam.name(), "run", {atom("erpc"), atom("call"), list(target, atom("t"), atom("slow"), Term(), 50)}),
+            parse_term("{'EXIT', error, {erpc, timeout}}"));
+  EXPECT_EQ(spin.call(beam.name(), "run", {atom("rpc"), atom("call"), list(target, atom("t"), atom("slow"), Term(), 50)}),
+            parse_term("{badrpc, timeout}"));
+  EXPECT_EQ(spin.call(beam.name(), "run", {atom("erpc"), atom("cast"), list(target, atom("t"), atom("notify"), list(1))}),
+            atom("ok"));
+  const auto cast = spin.next("notified");
+  ASSERT_TRUE(cast.has_value());
+  EXPECT_EQ(cast->as_tuple()[1], Term(1));
+}
+
+TEST_F(DistInterop, RexAnswersTheClassicRpcProtocol) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Term target = spin.node.name();
+  EXPECT_EQ(spin.call(beam.name(), "rex_call", {target, atom("spindle_demo"), atom("add"), list(40, 2)}), Term(42));
+  EXPECT_EQ(spin.call(beam.name(), "rex_call", {target, atom("spindle_demo"), atom("nope"), Term()}),
+            parse_term("{badrpc, {'EXIT', {undef, [{spindle_demo, nope, [], []}]}}}"));
+  const Term call = tuple(atom("call"), atom("spindle_demo"), atom("echo"), list(atom("x")), atom("user"));
+  EXPECT_EQ(spin.call(beam.name(), "run", {atom("gen_server"), atom("call"), list(tuple(atom("rex"), target), call)}),
+            atom("x"));
+}
+
+// OTP's erl_call (from erl_interface: a C node that speaks pass-through frames without
+// the atom cache) calls a demo function through rex.
+TEST_F(DistInterop, ErlCallReachesDemoFunctions) {
+  std::string erl_call;
+  for (const auto& lib : std::filesystem::directory_iterator("/usr/lib/erlang/lib"))
+    if (lib.path().filename().string().starts_with("erl_interface") && std::filesystem::exists(lib.path() / "bin/erl_call"))
+      erl_call = (lib.path() / "bin/erl_call").string();
+  if (erl_call.empty()) GTEST_SKIP() << "erl_call is not installed";
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  test::ChildProcess call({erl_call, "-n", "spin@127.0.0.1", "-c", kCookie, "-a", "spindle_demo add [1,2]"},
+                          {"ERL_EPMD_PORT=" + std::to_string(epmd_port)});
+  EXPECT_EQ(call.wait(std::chrono::seconds(30)), 0) << call.output();
+  EXPECT_EQ(call.output(), "3\n");
+}
+
+}  // namespace
+}  // namespace spindle
