@@ -57,6 +57,7 @@ cases=(
   "stream|500000|0|messages/s"
   "bulk|10000|65536|MB/s"
   "setup|20|0|ms per set-up"
+  "rpc|5000|0|rpc:calls/s"
 )
 pairings=("beam bs" "beam ss" "spindle bs" "spindle ss")
 if [ -n "${WORKLOADS:-}" ]; then
@@ -72,6 +73,7 @@ for round in $(seq "$rounds"); do
     IFS='|' read -r workload n size unit <<<"$c"
     for p in "${pairings[@]}"; do
       read -r driver server <<<"$p"
+      [ "$workload" = rpc ] && [ "$driver" = spindle ] && continue  # rpc:call is Erlang's client
       value=$(drive "$driver" "$server" "$workload" "$n" "$size")
       echo "$workload $driver-$server ${value:-nan}" >>"$work/results.txt"
     done
@@ -98,7 +100,11 @@ for c in "${cases[@]}"; do
   row="| $workload | $unit | $(printf '%.4g' "$bb")"
   for p in beam-ss spindle-bs spindle-ss; do
     v=$(median "$workload" "$p")
-    row="$row | $(printf '%.4g' "$v") ($(ratio "$v" "$bb" "$lower"))"
+    if [ -z "$v" ]; then
+      row="$row | -"
+    else
+      row="$row | $(printf '%.4g' "$v") ($(ratio "$v" "$bb" "$lower"))"
+    fi
   done
   echo "$row |"
 done

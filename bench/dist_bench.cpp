@@ -185,6 +185,7 @@ int main(int argc, char** argv) {
     dist::Distribution distribution(node, {.cookie = cookie, .epmd_port = epmd_port, .fragment_size = fragment_size});
     if (app.got_subcommand("serve")) {
       node.register_name(node.spawn<BenchServer>(), atom("bench_server"));
+      node.register_function(atom("dist_bench"), atom("echo"), 1, [](std::span<const Term> args) { return args[0]; });
       std::cout << "ready" << std::endl;
       int signal = 0;
       sigwait(&stop, &signal);

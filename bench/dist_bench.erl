@@ -10,8 +10,9 @@
 %%   pingpong  round trips per second      stream  small messages per second
 %%   bulk      megabytes per second (N binaries of Size bytes)
 %%   setup     milliseconds per connection set-up (N times: disconnect, then ping)
+%%   rpc       rpc:call(Target, dist_bench, echo, [K]) calls per second, one caller
 -module(dist_bench).
--export([serve/0, drive/1]).
+-export([serve/0, drive/1, echo/1]).
 
 serve() ->
     register(bench_server, spawn(fun server/0)),
@@ -28,6 +29,9 @@ server() ->
 echo() ->
     receive {From, X} -> From ! X end,
     echo().
+
+%% What rpc calls: Spindle's server registers the same function.
+echo(X) -> X.
 
 sink(Report, N, 0) -> Report ! {sink_done, N};
 sink(Report, N, K) -> receive _ -> sink(Report, N, K - 1) end.
@@ -52,10 +56,20 @@ run(stream, Target, N, _Size) ->
 run(bulk, Target, N, Size) ->
     Bin = binary:copy(<<7>>, Size),
     N * Size / 1.0e6 / stream(Target, N, Bin);
+run(rpc, Target, N, _Size) ->
+    calls(Target, 100),  % warm up
+    Start = erlang:monotonic_time(),
+    calls(Target, N),
+    N / seconds_since(Start);
 run(setup, Target, N, _Size) ->
     pong = net_adm:ping(Target),
     Total = lists:sum([setup_once(Target) || _ <- lists:seq(1, N)]),
     Total * 1000 / N.
+
+calls(_Target, 0) -> ok;
+calls(Target, K) ->
+    K = rpc:call(Target, dist_bench, echo, [K]),
+    calls(Target, K - 1).
 
 rounds(_Echo, 0) -> ok;
 rounds(Echo, K) ->

@@ -75,6 +75,8 @@ void register_functions(Node& node) {
   });
   node.register_function(module, atom("spawn_worker"), 0,
                          [&node](std::span<const Term>) -> Term { return node.spawn<Worker>(); });
+  node.register_process(module, atom("worker"), 0,
+                        [](std::span<const Term>) -> std::unique_ptr<Process> { return std::make_unique<Worker>(); });
 }
 
 }  // namespace spindle::demo

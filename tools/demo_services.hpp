@@ -12,6 +12,8 @@
 //                       spindle_demo:echo(X) -> X
 //                       spindle_demo:add(A, B) -> A + B (integers of any size; else error badarith)
 //                       spindle_demo:spawn_worker() -> the pid of a new worker
+//   a process kind for spawn(Node, spindle_demo, worker, []) (and spawn_link, spawn_monitor):
+//                       a worker
 
 #include "spindle/node.hpp"
 
@@ -19,7 +21,7 @@ namespace spindle::demo {
 
 /// Spawns the echo service and registers it as `echo`. Returns its pid.
 Pid start_echo(Node& node);
-/// Registers the spindle_demo functions.
+/// Registers the spindle_demo functions and the worker process kind.
 void register_functions(Node& node);
 
 }  // namespace spindle::demo

@@ -35,6 +35,18 @@ std::shared_ptr<const Function> FunctionTable::find(Atom module, Atom function, 
   return it == functions_.end() ? nullptr : it->second;
 }
 
+void FunctionTable::add_process(Atom module, Atom function, std::size_t arity, ProcessFactory factory) {
+  auto shared = std::make_shared<const ProcessFactory>(std::move(factory));
+  std::unique_lock lock(mutex_);
+  processes_.insert_or_assign(Key{module, function, arity}, std::move(shared));
+}
+
+std::shared_ptr<const ProcessFactory> FunctionTable::find_process(Atom module, Atom function, std::size_t arity) const {
+  std::shared_lock lock(mutex_);
+  const auto it = processes_.find(Key{module, function, arity});
+  return it == processes_.end() ? nullptr : it->second;
+}
+
 Term exception_reason(const std::exception& e) {
   int status = 0;
   char* demangled = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);

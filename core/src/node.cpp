@@ -267,7 +267,7 @@ void Node::Impl::deliver_remote(Atom from_node, RemoteSignal&& signal) {
   }
 }
 
-Pid Node::Impl::spawn(std::unique_ptr<Process> process, const Pid* link_to) {
+Pid Node::Impl::spawn(std::unique_ptr<Process> process, const SpawnOptions& options) {
   if (process == nullptr) throw std::invalid_argument("spawn: no process");
   if (stopping.load(std::memory_order_acquire) != 0) throw std::logic_error("spawn: the node is stopping");
   if (live.fetch_add(1, std::memory_order_acq_rel) >= max_processes) {
@@ -290,7 +290,8 @@ Pid Node::Impl::spawn(std::unique_ptr<Process> process, const Pid* link_to) {
     if (table.insert(*control)) break;
   }
   Pid pid = control->pid();
-  if (link_to != nullptr) control->preset_link(*link_to);
+  if (options.link) control->preset_link(*options.link);
+  if (options.monitored_by) control->preset_monitor(options.monitored_by->first, options.monitored_by->second);
   scheduler.wake(*control);  // runs init() now; passive processes then wait for mail
   // stop() sets `stopping` and then kills what is in the table. Both sides touch
   // `stopping` with a read-modify-write, and those are totally ordered: either this one
@@ -349,7 +350,11 @@ Node::~Node() { stop(); }
 Atom Node::name() const noexcept { return impl_->name; }
 std::uint32_t Node::creation() const noexcept { return impl_->creation; }
 
-Pid Node::spawn(std::unique_ptr<Process> process) { return impl_->spawn(std::move(process), nullptr); }
+Pid Node::spawn(std::unique_ptr<Process> process) { return impl_->spawn(std::move(process), {}); }
+
+Pid Node::spawn(std::unique_ptr<Process> process, const SpawnOptions& options) {
+  return impl_->spawn(std::move(process), options);
+}
 
 namespace {
 class HandlerProcess final : public Process {
@@ -377,6 +382,10 @@ FunctionTable& Node::functions() noexcept { return impl_->functions; }
 
 void Node::register_function(Atom module, Atom function, std::size_t arity, Function fn) {
   impl_->functions.add(module, function, arity, std::move(fn));
+}
+
+void Node::register_process(Atom module, Atom function, std::size_t arity, ProcessFactory factory) {
+  impl_->functions.add_process(module, function, arity, std::move(factory));
 }
 
 Pid Node::local_pid(std::uint32_t id, std::uint32_t serial) const {

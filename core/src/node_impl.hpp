@@ -81,7 +81,7 @@ struct Node::Impl {
   void demonitor(const Pid& from, const Term& target, const Ref& ref);
   void deliver_remote(Atom from_node, RemoteSignal&& signal);
 
-  Pid spawn(std::unique_ptr<Process> process, const Pid* link_to);
+  Pid spawn(std::unique_ptr<Process> process, const SpawnOptions& options);
   /// The exit bookkeeping of the node: name, table, count.
   void forget(detail::ProcessControl& control) noexcept;
   /// One fewer live process; wakes stop() at zero.

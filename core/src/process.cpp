@@ -43,7 +43,7 @@ bool Process::trapping_exits() const noexcept { return control_->trap_exit; }
 
 Pid Process::spawn_link(std::unique_ptr<Process> child) {
   const Pid self = pid();
-  Pid child_pid = control_->node.spawn(std::move(child), &self);
+  Pid child_pid = control_->node.spawn(std::move(child), SpawnOptions{.link = self});
   control_->preset_link(child_pid);  // if the child is already gone, its exit signal is on its way
   return child_pid;
 }

@@ -53,6 +53,8 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   /// Links to `other` before the process first runs (spawn_link): no signal needed,
   /// the other side records its half itself.
   void preset_link(const Pid& other) { relations().links.insert(other); }
+  /// `watcher` monitors this process under `ref` from the start (before it runs).
+  void preset_monitor(const Pid& watcher, const Ref& ref) { relations().monitored_by.insert_or_assign(ref, Relations::Watcher{watcher, pid()}); }
   void set_receive_timeout(std::chrono::milliseconds timeout);
   std::optional<Term> receive();
 

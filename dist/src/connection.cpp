@@ -164,13 +164,11 @@ void Connection::deliver(IncomingControl&& c) {
       owner_.node.deliver_remote(peer_.name, std::move(c.signal));
       return;
     case Action::spawn: {
-      // erpc's calls of registered functions (rpc:call and friends); the parent's link
-      // and monitor are set up as if it had sent them, and the reply goes out before
-      // anything the new process sends.
-      const Spawned spawned = start_spawn_request(owner_.node, *c.spawn, [this](RemoteSignal&& s) {
-        ledger_.incoming(s);
-        owner_.node.deliver_remote(peer_.name, std::move(s));
-      });
+      // spawn/4 of registered process kinds and erpc's calls of registered functions
+      // (rpc:call and friends). The reply goes out before anything the new process
+      // sends: own messages are written before the queue's.
+      const Spawned spawned =
+          start_spawn_request(owner_.node, *c.spawn, [this](const RemoteSignal& s) { ledger_.incoming(s); });
       if (!spawned.result.is_pid())
         log().debug("spawn request from {} for {}:{}/{} refused ({})", who_.name, c.spawn->module.text(),
                     c.spawn->function.text(), c.spawn->arity, spawned.result.to_string());

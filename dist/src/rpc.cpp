@@ -68,8 +68,7 @@ Term rex_result(Outcome&& o) {
   return tuple(atom("badrpc"), tuple(atom("EXIT"), tuple(std::move(o.value), std::move(o.stack))));
 }
 
-// One call in a process of its own, as OTP runs each: started by its first message, so
-// that whoever spawns it can set up links and monitors first.
+// One call in a process of its own, as OTP runs each.
 class FunctionCall final : public Process {
  public:
   enum class Answer {
@@ -82,7 +81,7 @@ class FunctionCall final : public Process {
       : answer_(answer), to_(std::move(to)), module_(module), function_(function), args_(std::move(args)) {}
 
  protected:
-  void handle_one_inbox_message(Term) override {
+  void init() override {
     Outcome o = apply(node(), module_, function_, args_);
     switch (answer_) {
       case Answer::erpc_call:
@@ -107,9 +106,24 @@ class FunctionCall final : public Process {
   Term args_;
 };
 
-Pid start_call(Node& node, FunctionCall::Answer answer, Term to, const Term& module, const Term& function, Term args) {
-  return node.spawn<FunctionCall>(answer, std::move(to), module.as_atom(), function.as_atom(), std::move(args));
+Pid start_call(Node& node, FunctionCall::Answer answer, Term to, const Term& module, const Term& function, Term args,
+               const SpawnOptions& options = {}) {
+  return node.spawn(
+      std::make_unique<FunctionCall>(answer, std::move(to), module.as_atom(), function.as_atom(), std::move(args)),
+      options);
 }
+
+// What Erlang spawns for a function that does not exist: a process that exits with undef.
+class Undefined final : public Process {
+ public:
+  explicit Undefined(Term reason) : reason_(std::move(reason)) {}
+
+ protected:
+  void init() override { exit(reason_); }
+
+ private:
+  Term reason_;
+};
 
 bool is_mfa(const Term& m, const Term& f, const Term& a) { return m.is_atom() && f.is_atom() && (a.is_nil() || a.is_list()); }
 
@@ -141,38 +155,50 @@ class Rex final : public Process {
  private:
   void start(FunctionCall::Answer answer, Term to, const Term& request) {
     const auto& r = request.as_tuple();
-    send(start_call(node(), answer, std::move(to), r[1], r[2], r[3]), atom("go"));
+    start_call(node(), answer, std::move(to), r[1], r[2], r[3]);
   }
 };
 
 }  // namespace
 
 Spawned start_spawn_request(Node& node, const SpawnRequest& request,
-                            const std::function<void(RemoteSignal&&)>& establish) {
-  const bool call = request.module == atom("erpc") && request.function == atom("execute_call") && request.arity == 4;
-  const bool cast = request.module == atom("erpc") && request.function == atom("execute_cast") && request.arity == 3;
-  // Other functions (spawn/4 of Erlang code) have nothing to run here.
-  if (!call && !cast) return {atom("notsup")};
+                            const std::function<void(const RemoteSignal&)>& record) {
   std::vector<Term> args;
   for (const Term& a : request.arguments.as_list()) args.push_back(a);
-  const std::size_t m = call ? 1 : 0;
-  if ((call && !args[0].is_ref()) || !is_mfa(args[m], args[m + 1], args[m + 2])) return {atom("badarg")};
-
-  Spawned spawned;
-  const Pid pid = call ? start_call(node, FunctionCall::Answer::erpc_call, args[0], args[1], args[2], args[3])
-                       : start_call(node, FunctionCall::Answer::erpc_cast, Term(), args[0], args[1], args[2]);
-  spawned.result = pid;
+  SpawnOptions options;
+  if (!request.from.is_pid() || !request.request_id.is_ref()) return {atom("badarg")};
   for (const Term& option : request.options.as_list()) {
-    if (option.is_atom(atom("link")) && !spawned.linked) {
-      spawned.linked = true;
-      establish({RemoteSignal::Kind::link, request.from, pid, Term(), Term()});
-    } else if (option.is_atom(atom("monitor")) && !spawned.monitored) {
-      spawned.monitored = true;
-      establish({RemoteSignal::Kind::monitor, request.from, pid, request.request_id, Term()});
-    }
+    if (option.is_atom(atom("link"))) options.link = request.from.as_pid();
+    if (option.is_atom(atom("monitor"))) options.monitored_by.emplace(request.from.as_pid(), request.request_id.as_ref());
   }
-  node.send(pid, atom("go"));
-  return spawned;
+
+  const Atom erpc("erpc");
+  const bool call = request.module == erpc && request.function == atom("execute_call") && request.arity == 4;
+  const bool cast = request.module == erpc && request.function == atom("execute_cast") && request.arity == 3;
+  Pid pid;
+  if (call || cast) {
+    const std::size_t m = call ? 1 : 0;
+    if ((call && !args[0].is_ref()) || !is_mfa(args[m], args[m + 1], args[m + 2])) return {atom("badarg")};
+    pid = call ? start_call(node, FunctionCall::Answer::erpc_call, args[0], args[1], args[2], args[3], options)
+               : start_call(node, FunctionCall::Answer::erpc_cast, Term(), args[0], args[1], args[2], options);
+  } else if (const auto factory = node.functions().find_process(request.module, request.function, request.arity)) {
+    std::unique_ptr<Process> process;
+    try {
+      process = (*factory)(args);
+    } catch (const std::exception&) {
+      return {atom("badarg")};
+    }
+    if (process == nullptr) return {atom("badarg")};
+    pid = node.spawn(std::move(process), options);
+  } else {
+    // As Erlang does: the process starts, and exits at once with undef.
+    const Term reason =
+        tuple(atom("undef"), list(tuple(request.module, request.function, list_from(args), Term())));
+    pid = node.spawn(std::make_unique<Undefined>(reason), options);
+  }
+  if (options.link) record({RemoteSignal::Kind::link, request.from, pid, Term(), Term()});
+  if (options.monitored_by) record({RemoteSignal::Kind::monitor, request.from, pid, request.request_id, Term()});
+  return {pid, options.link.has_value(), options.monitored_by.has_value()};
 }
 
 Pid start_rex(Node& node) {

@@ -8,7 +8,7 @@
 -module(interop_agent).
 -export([start/0, serve/0]).
 -export([ping/1, connected/0, spawn_worker/0, echo_corpus/3, echo_binary/2, flood/3, exit_signal/2,
-         send_to/2, monitor_name/2, run/3, rex_call/4]).
+         send_to/2, monitor_name/2, run/3, rex_call/4, remote_spawns/1]).
 
 start() ->
     Pid = spawn(fun serve/0),
@@ -119,3 +119,20 @@ run(M, F, A) -> apply(M, F, A).
 rex_call(Node, M, F, A) ->
     {rex, Node} ! {self(), {call, M, F, A, user}},
     receive {rex, Result} -> Result after 10000 -> no_answer end.
+
+%% spawn/4, spawn_link/4 and spawn_monitor/4 of the demo worker kind on Node, and of a
+%% function it does not have: what each gives back and what the caller then sees.
+remote_spawns(Node) ->
+    process_flag(trap_exit, true),
+    P1 = spawn(Node, spindle_demo, worker, []),
+    P1 ! {self(), ping},
+    Pong = receive {P1, pong} -> pong after 5000 -> no_pong end,
+    P2 = spawn_link(Node, spindle_demo, worker, []),
+    P2 ! {exit, linked_exit},
+    Linked = receive {'EXIT', P2, R2} -> R2 after 5000 -> no_exit end,
+    {P3, M3} = spawn_monitor(Node, spindle_demo, worker, []),
+    P3 ! {exit, monitored_exit},
+    Monitored = receive {'DOWN', M3, process, P3, R3} -> R3 after 5000 -> no_down end,
+    {P4, M4} = spawn_monitor(Node, spindle_demo, nothing, [1]),
+    Undef = receive {'DOWN', M4, process, P4, R4} -> R4 after 5000 -> no_down end,
+    {node(P1), Pong, Linked, Monitored, Undef}.

@@ -104,6 +104,13 @@ TEST_F(DistInterop, RexAnswersTheClassicRpcProtocol) {
             atom("x"));
 }
 
+TEST_F(DistInterop, ErlangSpawnsRegisteredProcessKinds) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  EXPECT_EQ(spin.call(beam.name(), "remote_spawns", {spin.node.name()}),
+            parse_term("{'spin@127.0.0.1', pong, linked_exit, monitored_exit, {undef, [{spindle_demo, nothing, [1], []}]}}"));
+}
+
 // OTP's erl_call (from erl_interface: a C node that speaks pass-through frames without
 // the atom cache) calls a demo function through rex.
 TEST_F(DistInterop, ErlCallReachesDemoFunctions) {

@@ -47,7 +47,14 @@ class ErlangThrow : public std::exception {
   std::string text_;
 };
 
-/// The functions of one node, by module, name and arity. Thread-safe.
+class Process;
+
+/// Makes a process from spawn arguments: what `spawn(Node, Module, Function, Args)` on
+/// another node starts here. Throw `ErlangError(atom("badarg"))` for arguments it cannot take.
+using ProcessFactory = std::function<std::unique_ptr<Process>(std::span<const Term> args)>;
+
+/// The functions and spawnable process kinds of one node, by module, name and arity.
+/// Thread-safe.
 class FunctionTable {
  public:
   /// Registers (or replaces) `module:function/arity`.
@@ -56,6 +63,11 @@ class FunctionTable {
   bool remove(Atom module, Atom function, std::size_t arity);
   /// The function, or null (Erlang's `undef`).
   std::shared_ptr<const Function> find(Atom module, Atom function, std::size_t arity) const;
+
+  /// Registers (or replaces) a process kind spawned as `module:function/arity`.
+  void add_process(Atom module, Atom function, std::size_t arity, ProcessFactory factory);
+  /// The process kind, or null.
+  std::shared_ptr<const ProcessFactory> find_process(Atom module, Atom function, std::size_t arity) const;
 
  private:
   struct Key {
@@ -69,6 +81,7 @@ class FunctionTable {
   };
   mutable std::shared_mutex mutex_;
   std::unordered_map<Key, std::shared_ptr<const Function>, KeyHash> functions_;
+  std::unordered_map<Key, std::shared_ptr<const ProcessFactory>, KeyHash> processes_;
 };
 
 /// An Erlang term naming an exception that escaped C++ code: `{exception, Type, What}`

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -35,6 +36,12 @@ struct NodeOptions {
 /// A passive process made from a callable taking (Process& self, Term message).
 using MessageHandler = std::function<void(Process&, Term)>;
 
+/// How a process starts out (Node::spawn).
+struct SpawnOptions {
+  std::optional<Pid> link;                          ///< linked to this process
+  std::optional<std::pair<Pid, Ref>> monitored_by;  ///< monitored by this process, under this reference
+};
+
 class Node {
  public:
   explicit Node(NodeOptions options = {});
@@ -57,6 +64,10 @@ class Node {
   Pid spawn(Args&&... args) {
     return spawn(std::make_unique<P>(std::forward<Args>(args)...));
   }
+  /// Starts `process` already linked to, or monitored by, another process (local or
+  /// remote), as erlang:spawn_opt's link and monitor options do: set before the process
+  /// runs, so its exit reaches them whatever happens in its init().
+  Pid spawn(std::unique_ptr<Process> process, const SpawnOptions& options);
   /// A passive process whose messages go to `handler`.
   Pid spawn(MessageHandler handler);
 
@@ -111,6 +122,9 @@ class Node {
   FunctionTable& functions() noexcept;
   /// `functions().add(...)`: `module:function/arity` becomes callable with rpc:call.
   void register_function(Atom module, Atom function, std::size_t arity, Function fn);
+  /// `functions().add_process(...)`: `spawn(Node, module, function, Args)` from another
+  /// node starts the process `factory` makes from Args.
+  void register_process(Atom module, Atom function, std::size_t arity, ProcessFactory factory);
 
   // ----- other nodes (see remote.hpp) -----
 
