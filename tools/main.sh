@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up, build the release tools, round-trip a term through spindle-etf,
-# and measure the ETF codec and the actor runtime against BEAM on this machine.
+# show an erl node talking to spindle-node, and measure the ETF codec, the actor runtime
+# and the distribution against BEAM on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -18,3 +19,7 @@ echo "== ETF codec throughput, Spindle vs BEAM (this machine, one run)"
 bench/compare_codec.sh "${SPINDLE_BENCH_SECONDS:-0.4}" 3
 echo "== Actor workloads, Spindle vs BEAM (this machine, one run)"
 bench/compare_actors.sh "${SPINDLE_BENCH_ROUNDS:-3}"
+echo "== The distribution: an erl node talks to spindle-node"
+bash tools/dist_demo.sh
+echo "== Distribution over loopback, Spindle vs BEAM (this machine, one run)"
+bench/compare_dist.sh "${SPINDLE_BENCH_ROUNDS:-3}"
