@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "spindle/bigint.hpp"
+#include "spindle/gen_server.hpp"
 
 namespace spindle::demo {
 namespace {
@@ -44,6 +45,32 @@ class Worker final : public Process {
   std::unordered_map<Pid, Pid> report_exit_;
 };
 
+// kv: call {put, K, V} -> ok; {get, K} -> {ok, V} | not_found; size -> count;
+// crash -> stops with boom; cast {put, K, V}.
+class Kv final : public GenServer {
+ protected:
+  std::optional<Term> handle_call(const Term& r, const Term& from) override {
+    if (r == Term(atom("size"))) return Term(static_cast<std::int64_t>(values_.size()));
+    if (r == Term(atom("crash"))) stop(atom("boom"));
+    if (is_put(r)) {
+      values_.insert_or_assign(r.as_tuple()[1], r.as_tuple()[2]);
+      return Term(atom("ok"));
+    }
+    if (r.is_tuple(2) && r.as_tuple()[0].is_atom(atom("get"))) {
+      const auto it = values_.find(r.as_tuple()[1]);
+      return it == values_.end() ? Term(atom("not_found")) : tuple(atom("ok"), it->second);
+    }
+    return GenServer::handle_call(r, from);
+  }
+  void handle_cast(const Term& r) override {
+    if (is_put(r)) values_.insert_or_assign(r.as_tuple()[1], r.as_tuple()[2]);
+  }
+
+ private:
+  static bool is_put(const Term& r) { return r.is_tuple(3) && r.as_tuple()[0].is_atom(atom("put")); }
+  std::unordered_map<Term, Term> values_;
+};
+
 class Echo final : public Process {
  protected:
   void handle_one_inbox_message(Term m) override {
@@ -64,6 +91,12 @@ Pid start_echo(Node& node) {
   const Pid echo = node.spawn<Echo>();
   node.register_name(echo, atom("echo"));
   return echo;
+}
+
+Pid start_kv(Node& node) {
+  const Pid kv = node.spawn<Kv>();
+  node.register_name(kv, atom("kv"));
+  return kv;
 }
 
 void register_functions(Node& node) {

@@ -10,10 +10,6 @@
 
 namespace spindle {
 
-ErlangError::ErlangError(Term reason) : reason_(std::move(reason)), text_("error: " + reason_.to_string()) {}
-
-ErlangThrow::ErlangThrow(Term value) : value_(std::move(value)), text_("throw: " + value_.to_string()) {}
-
 std::size_t FunctionTable::KeyHash::operator()(const Key& k) const noexcept {
   return detail::mix64((std::uint64_t{k.module.index()} << 32) ^ k.function.index() ^ (std::uint64_t{k.arity} << 56));
 }

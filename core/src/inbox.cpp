@@ -97,6 +97,14 @@ Ref Inbox::monitor(const RegisteredName& target) {
   return run_and_wait<Ref>(node_, pid_, [target](Process& self) { return self.monitor(target); });
 }
 
+void Inbox::demonitor(const Ref& ref) {
+  run_and_wait<void>(node_, pid_, [ref](Process& self) { self.demonitor(ref); });
+  // The monitor is gone, so at most one DOWN for it can be here already.
+  const Term tag(ref);
+  receive([&tag](const Term& m) { return m.is_tuple(5) && m.as_tuple()[0].is_atom(atoms::DOWN) && m.as_tuple()[1] == tag; },
+          std::chrono::milliseconds(0));
+}
+
 void Inbox::link(const Pid& target) {
   run_and_wait<void>(node_, pid_, [target](Process& self) { self.link(target); });
 }

@@ -8,8 +8,6 @@ namespace spindle {
 
 using detail::Envelope;
 
-ProcessExit::ProcessExit(Term reason) : reason_(std::move(reason)), text_("process exit: " + reason_.to_string()) {}
-
 Process::~Process() = default;
 
 Pid Process::pid() const noexcept { return control_->pid(); }

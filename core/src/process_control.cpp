@@ -116,8 +116,7 @@ Actor::RunResult ProcessControl::run_passive(const RunLimits& limits) noexcept {
         message = std::move(e->payload);
         break;
       case Kind::Down:
-        if (relations_) relations_->monitors.erase(Ref(static_cast<Signal*>(e)->ref));
-        message = std::move(e->payload);
+        if (end_monitor(*static_cast<Signal*>(e))) message = std::move(e->payload);
         break;
       case Kind::Timeout:
         if (static_cast<Signal*>(e)->ref == Term(timeout_generation_)) {
@@ -138,6 +137,11 @@ Actor::RunResult ProcessControl::run_passive(const RunLimits& limits) noexcept {
     if (exited()) return RunResult::Done;
   }
   return RunResult::Yield;
+}
+
+bool ProcessControl::end_monitor(const Signal& down) noexcept {
+  // Erlang: once demonitor has returned, no DOWN of that monitor arrives.
+  return relations_ && relations_->monitors.erase(Ref(down.ref)) != 0;
 }
 
 void ProcessControl::handle_message(Term message) noexcept {
@@ -185,9 +189,15 @@ std::optional<Term> ProcessControl::receive() {
     // An exit signal ended the process: unwind out of process_loop.
     if (exited()) throw ProcessExit(atoms::killed);
   }
-  if (queue.empty()) return std::nullopt;
-  auto* e = static_cast<Envelope*>(queue.pop_front());
-  if (e->kind == Kind::Down && relations_) relations_->monitors.erase(Ref(static_cast<Signal*>(e)->ref));
+  Envelope* e = nullptr;
+  while (e == nullptr && !queue.empty()) {
+    e = static_cast<Envelope*>(queue.pop_front());
+    if (e->kind == Kind::Down && !end_monitor(*static_cast<Signal*>(e))) {
+      destroy(e);  // its monitor was removed
+      e = nullptr;
+    }
+  }
+  if (e == nullptr) return std::nullopt;
   Term message = std::move(e->payload);
   destroy(e);
   if (timeout_ms_ >= 0) restart_receive_timeout();
@@ -328,6 +338,7 @@ Ref ProcessControl::monitor(const RegisteredName& target) {
   }
   const std::optional<Pid> found = node.public_node.whereis(target.name);
   if (!found) {
+    relations().monitors.emplace(ref, object);  // until its DOWN arrives
     node.deliver(pid(), new Signal(Kind::Down, down_message(ref, object, atoms::noproc), Term(), ref));
     return ref;
   }

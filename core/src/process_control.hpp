@@ -99,6 +99,9 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   template <class Body>
   bool guarded(Body&& body) noexcept;
   void handle_message(Term message) noexcept;
+  /// The monitor a DOWN signal reports ends; false when it was already removed
+  /// (demonitor), and the DOWN is then dropped.
+  bool end_monitor(const Signal& down) noexcept;
   void restart_receive_timeout();
   void answer_as_dead(Envelope& e) noexcept;
 

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "erlang_node.hpp"
+#include "spindle/dist/rpc.hpp"
+#include "spindle/gen_server.hpp"
 #include "spindle/term_text.hpp"
 #include "spindle_fixture.hpp"
 
@@ -109,6 +111,50 @@ TEST_F(DistInterop, ErlangSpawnsRegisteredProcessKinds) {
   ErlangNode beam(beam_name("beam"), erlang_options());
   EXPECT_EQ(spin.call(beam.name(), "remote_spawns", {spin.node.name()}),
             parse_term("{'spin@127.0.0.1', pong, linked_exit, monitored_exit, {undef, [{spindle_demo, nothing, [1], []}]}}"));
+}
+
+TEST_F(DistInterop, ErlangCallsAndCastsASpindleGenServer) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Term kv = tuple(atom("kv"), spin.node.name());
+  const auto call = [&](Term request) {
+    return spin.call(beam.name(), "run", {atom("gen_server"), atom("call"), list(kv, std::move(request))});
+  };
+  EXPECT_EQ(call(tuple(atom("put"), atom("a"), 1)), atom("ok"));
+  EXPECT_EQ(call(tuple(atom("get"), atom("a"))), tuple(atom("ok"), 1));
+  EXPECT_EQ(call(tuple(atom("get"), atom("b"))), atom("not_found"));
+  EXPECT_EQ(spin.call(beam.name(), "run",
+                      {atom("gen_server"), atom("cast"), list(kv, tuple(atom("put"), atom("b"), binary("two")))}),
+            atom("ok"));
+  EXPECT_EQ(call(atom("size")), Term(2));
+  // A call that crashes the server: the caller exits with its reason, as in Erlang.
+  const Term crashed = call(atom("crash"));
+  ASSERT_TRUE(crashed.is_tuple(3)) << crashed;
+  EXPECT_EQ(crashed.as_tuple()[1], atom("exit"));
+  EXPECT_EQ(crashed.as_tuple()[2].as_tuple()[0], atom("boom"));
+}
+
+TEST_F(DistInterop, CppCallsErlangThroughRpcAndGenServer) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  EXPECT_EQ(dist::rpc::call(spin.inbox, beam.name(), atom("erlang"), atom("node"), Term()), Term(beam.name()));
+  EXPECT_EQ(dist::rpc::call(spin.inbox, beam.name(), atom("lists"), atom("reverse"), list(list(1, 2, 3))),
+            list(3, 2, 1));
+  const Term undef = dist::rpc::call(spin.inbox, beam.name(), atom("nope"), atom("nope"), Term());
+  EXPECT_EQ(undef.as_tuple()[0], atom("badrpc"));
+  // Spindle to Spindle through the same client, and a node that is not there.
+  EXPECT_EQ(dist::rpc::call(spin.inbox, spin.node.name(), atom("spindle_demo"), atom("add"), list(1, 2)), Term(3));
+  EXPECT_EQ(dist::rpc::call(spin.inbox, atom("nobody@127.0.0.1"), atom("erlang"), atom("node"), Term()),
+            parse_term("{badrpc, nodedown}"));
+  // gen_server::call into an Erlang gen_server: the BEAM node's own rex.
+  const Term request = tuple(atom("call"), atom("erlang"), atom("abs"), list(-4), atom("user"));
+  EXPECT_EQ(gen_server::call(spin.inbox, RegisteredName{atom("rex"), beam.name()}, request), Term(4));
+  try {
+    gen_server::call(spin.inbox, RegisteredName{atom("no_such_server"), beam.name()}, atom("x"));
+    ADD_FAILURE() << "the call succeeded";
+  } catch (const gen_server::CallFailed& e) {
+    EXPECT_EQ(e.reason(), atom("noproc"));
+  }
 }
 
 // OTP's erl_call (from erl_interface: a C node that speaks pass-through frames without

@@ -179,10 +179,10 @@ TEST(Scheduler, ActorsWakeEachOtherThroughWorkers) {
 }
 
 TEST(TimerQueue, FiresInDeadlineOrderAndCancels) {
-  TimerQueue timers;
   std::mutex mutex;
   std::vector<int> fired;
   Latch latch;
+  TimerQueue timers;  // declared last: its thread stops before what the callbacks touch goes
   const auto record = [&](int v) {
     return [&, v] {
       {
@@ -205,8 +205,8 @@ TEST(TimerQueue, FiresInDeadlineOrderAndCancels) {
 }
 
 TEST(TimerQueue, ThousandsOfTimersOnOneThread) {
-  TimerQueue timers;
   Latch latch;
+  TimerQueue timers;  // declared last: its thread stops before the latch goes
   std::vector<TimerQueue::Id> ids;
   for (int i = 0; i < 20000; ++i) ids.push_back(timers.add(std::chrono::milliseconds(i % 50), [&] { latch.add(); }));
   int cancelled = 0;

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "spindle/term.hpp"
+#include "spindle/term_exception.hpp"
 
 namespace spindle {
 
@@ -24,27 +25,17 @@ namespace spindle {
 using Function = std::function<Term(std::span<const Term> args)>;
 
 /// Raised by a Function: Erlang's `error(Reason)`, e.g. `ErlangError(atom("badarg"))`.
-class ErlangError : public std::exception {
+class ErlangError : public TermException {
  public:
-  explicit ErlangError(Term reason);
-  const Term& reason() const noexcept { return reason_; }
-  const char* what() const noexcept override { return text_.c_str(); }
-
- private:
-  Term reason_;
-  std::string text_;
+  explicit ErlangError(Term reason) : TermException("error", std::move(reason)) {}
+  const Term& reason() const noexcept { return term(); }
 };
 
 /// Raised by a Function: Erlang's `throw(Value)`.
-class ErlangThrow : public std::exception {
+class ErlangThrow : public TermException {
  public:
-  explicit ErlangThrow(Term value);
-  const Term& value() const noexcept { return value_; }
-  const char* what() const noexcept override { return text_.c_str(); }
-
- private:
-  Term value_;
-  std::string text_;
+  explicit ErlangThrow(Term value) : TermException("throw", std::move(value)) {}
+  const Term& value() const noexcept { return term(); }
 };
 
 class Process;

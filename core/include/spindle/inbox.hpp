@@ -22,6 +22,7 @@ class Inbox {
   Inbox& operator=(const Inbox&) = delete;
 
   const Pid& pid() const noexcept { return pid_; }
+  Node& node() const noexcept { return node_; }
 
   /// The oldest message, waiting up to `timeout` for one.
   std::optional<Term> receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
@@ -36,6 +37,9 @@ class Inbox {
   Ref monitor(const Pid& target);
   /// The inbox monitors the process registered as `{Name, Node}`.
   Ref monitor(const RegisteredName& target);
+  /// Removes the monitor `ref` and any DOWN message it already left here
+  /// (erlang:demonitor(Ref, [flush])).
+  void demonitor(const Ref& ref);
   /// The inbox links to `target` (an EXIT message comes here when it exits). Returns
   /// once the link request is on its way.
   void link(const Pid& target);

@@ -21,6 +21,7 @@
 
 #include "spindle/remote.hpp"
 #include "spindle/term.hpp"
+#include "spindle/term_exception.hpp"
 
 namespace spindle {
 
@@ -35,15 +36,10 @@ enum class ProcessMode {
 };
 
 /// Ends the calling process with `reason()` when thrown from a handler (Erlang's exit/1).
-class ProcessExit : public std::exception {
+class ProcessExit : public TermException {
  public:
-  explicit ProcessExit(Term reason);
-  const Term& reason() const noexcept { return reason_; }
-  const char* what() const noexcept override { return text_.c_str(); }
-
- private:
-  Term reason_;
-  std::string text_;
+  explicit ProcessExit(Term reason) : TermException("process exit", std::move(reason)) {}
+  const Term& reason() const noexcept { return term(); }
 };
 
 class Process {
