@@ -58,6 +58,8 @@ cases=(
   "bulk|10000|65536|MB/s"
   "setup|20|0|ms per set-up"
   "rpc|5000|0|rpc:calls/s"
+  "gen_call|20000|0|calls/s"
+  "gen_call8|40000|0|calls/s"
 )
 pairings=("beam bs" "beam ss" "spindle bs" "spindle ss")
 if [ -n "${WORKLOADS:-}" ]; then
@@ -73,7 +75,8 @@ for round in $(seq "$rounds"); do
     IFS='|' read -r workload n size unit <<<"$c"
     for p in "${pairings[@]}"; do
       read -r driver server <<<"$p"
-      [ "$workload" = rpc ] && [ "$driver" = spindle ] && continue  # rpc:call is Erlang's client
+      # rpc:call and gen_server:call loops are Erlang clients
+      case "$workload" in rpc | gen_call*) [ "$driver" = spindle ] && continue ;; esac
       value=$(drive "$driver" "$server" "$workload" "$n" "$size")
       echo "$workload $driver-$server ${value:-nan}" >>"$work/results.txt"
     done

@@ -9,7 +9,8 @@
 //       runs one workload against bench_server on NODE, prints "result VALUE"
 //
 // Workloads and units as in dist_bench.erl: pingpong (round trips/s), stream (small
-// messages/s), bulk (MB/s), setup (ms per connection set-up).
+// messages/s), bulk (MB/s), setup (ms per connection set-up). The server also answers
+// the Erlang drivers' rpc (dist_bench:echo/1) and gen_server calls (bench_gen).
 
 #include <csignal>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "spindle/dist/distribution.hpp"
+#include "spindle/gen_server.hpp"
 #include "spindle/inbox.hpp"
 
 namespace spindle {
@@ -55,6 +57,12 @@ class Sink final : public Process {
   Pid report_to_;
   std::int64_t n_;
   std::int64_t left_;
+};
+
+// bench_gen: replies to every call with the request, like dist_bench.erl's gen_server.
+class BenchGen final : public GenServer {
+ protected:
+  std::optional<Term> handle_call(const Term& request, const Term&) override { return request; }
 };
 
 class BenchServer final : public Process {
@@ -186,6 +194,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("serve")) {
       node.register_name(node.spawn<BenchServer>(), atom("bench_server"));
       node.register_function(atom("dist_bench"), atom("echo"), 1, [](std::span<const Term> args) { return args[0]; });
+      node.register_name(node.spawn<BenchGen>(), atom("bench_gen"));
       std::cout << "ready" << std::endl;
       int signal = 0;
       sigwait(&stop, &signal);

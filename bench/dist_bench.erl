@@ -11,12 +11,23 @@
 %%   bulk      megabytes per second (N binaries of Size bytes)
 %%   setup     milliseconds per connection set-up (N times: disconnect, then ping)
 %%   rpc       rpc:call(Target, dist_bench, echo, [K]) calls per second, one caller
+%%   gen_call  gen_server:call({bench_gen, Target}, K) calls per second, one caller
+%%   gen_call8 the same from 8 callers at once (calls per second in all)
+%% The server also runs bench_gen, a gen_server that replies to every call with the
+%% request (Spindle's server runs a GenServer that does the same).
 -module(dist_bench).
+-behaviour(gen_server).
 -export([serve/0, drive/1, echo/1]).
+-export([init/1, handle_call/3, handle_cast/2]).
 
 serve() ->
     register(bench_server, spawn(fun server/0)),
+    {ok, _} = gen_server:start({local, bench_gen}, ?MODULE, [], []),
     io:format("ready~n").
+
+init([]) -> {ok, nostate}.
+handle_call(Request, _From, State) -> {reply, Request, State}.
+handle_cast(_Request, State) -> {noreply, State}.
 
 server() ->
     receive
@@ -61,10 +72,27 @@ run(rpc, Target, N, _Size) ->
     Start = erlang:monotonic_time(),
     calls(Target, N),
     N / seconds_since(Start);
+run(gen_call, Target, N, _Size) ->
+    gen_calls(Target, 100),  % warm up
+    Start = erlang:monotonic_time(),
+    gen_calls(Target, N),
+    N / seconds_since(Start);
+run(gen_call8, Target, N, _Size) ->
+    gen_calls(Target, 100),
+    Self = self(),
+    Start = erlang:monotonic_time(),
+    Callers = [spawn_link(fun() -> gen_calls(Target, N div 8), Self ! {done, self()} end) || _ <- lists:seq(1, 8)],
+    [receive {done, C} -> ok end || C <- Callers],
+    (N div 8) * 8 / seconds_since(Start);
 run(setup, Target, N, _Size) ->
     pong = net_adm:ping(Target),
     Total = lists:sum([setup_once(Target) || _ <- lists:seq(1, N)]),
     Total * 1000 / N.
+
+gen_calls(_Target, 0) -> ok;
+gen_calls(Target, K) ->
+    K = gen_server:call({bench_gen, Target}, K),
+    gen_calls(Target, K - 1).
 
 calls(_Target, 0) -> ok;
 calls(Target, K) ->
