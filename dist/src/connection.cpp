@@ -72,6 +72,7 @@ void Connection::close(const std::string& why) {
   // Taken from the queue but never written: links and monitors among them fail.
   while (!backlog_.empty()) {
     auto* item = static_cast<OutgoingItem*>(backlog_.pop_front());
+    peer_.queued_bytes.fetch_sub(item->weight, std::memory_order_relaxed);
     if (!item->is_raw())
       if (auto answer = noconnection_answer(item->signal)) owner_.node.deliver_remote(peer_.name, std::move(*answer));
     OutgoingItem::destroy(item);
@@ -189,6 +190,7 @@ void Connection::send_own(Term control) {
 }
 
 void Connection::encode(OutgoingItem* item) {
+  peer_.queued_bytes.fetch_sub(item->weight, std::memory_order_relaxed);  // 0 for our own
   const std::size_t fragment = (flags_ & flags::fragments) ? owner_.options.fragment_size : 0;
   const RemoteSignal& s = item->signal;
   if (item->is_raw()) {

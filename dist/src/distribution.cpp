@@ -149,8 +149,21 @@ void Distribution::Impl::route(Atom to_node, RemoteSignal&& signal) {
   }
   Peer* peer = peers.find(to_node);
   if (peer == nullptr) peer = &peers.get(to_node);
-  if (peer->queue.push(OutgoingItem::make(std::move(signal))) == Mailbox::Push::QueuedWasIdle)
-    asio::post(io, [this, peer] { queue_woke(*peer); });
+  if (peer->overflowing.load(std::memory_order_acquire)) {
+    if (auto answer = noconnection_answer(signal)) node.deliver_remote(to_node, std::move(*answer));
+    return;
+  }
+  OutgoingItem* item = OutgoingItem::make(std::move(signal));
+  const std::size_t weight = item->weight;
+  if (peer->queued_bytes.fetch_add(weight, std::memory_order_relaxed) + weight > options.max_queued_bytes) {
+    peer->queued_bytes.fetch_sub(weight, std::memory_order_relaxed);
+    if (auto answer = noconnection_answer(item->signal)) node.deliver_remote(to_node, std::move(*answer));
+    OutgoingItem::destroy(item);
+    if (!peer->overflowing.exchange(true, std::memory_order_acq_rel))
+      asio::post(io, [this, peer] { queue_overflowed(*peer); });
+    return;
+  }
+  if (peer->queue.push(item) == Mailbox::Push::QueuedWasIdle) asio::post(io, [this, peer] { queue_woke(*peer); });
 }
 
 // ----- Impl: connections (I/O thread) -----
@@ -170,11 +183,25 @@ void Distribution::Impl::queue_woke(Peer& peer) {
   }
 }
 
+void Distribution::Impl::queue_overflowed(Peer& peer) {
+  log().warn("{}: more than {} bytes queued for {} (it is not reading fast enough); dropping the connection",
+             name.text(), options.max_queued_bytes, peer.name.text());
+  if (peer.state == Peer::State::up) {
+    peer.connection->close("outgoing queue over max_queued_bytes");  // connection_closed ends the overflow
+    return;
+  }
+  ++peer.attempt;  // an attempt under way is void
+  peer.state = Peer::State::idle;
+  fail_queued(peer);
+  peer.overflowing.store(false, std::memory_order_release);
+}
+
 void Distribution::Impl::fail_queued(Peer& peer) {
   for (;;) {
     NodeList items = peer.queue.take_all();
     while (!items.empty()) {
       auto* item = static_cast<OutgoingItem*>(items.pop_front());
+      peer.queued_bytes.fetch_sub(item->weight, std::memory_order_relaxed);
       if (!item->is_raw())
         if (auto answer = noconnection_answer(item->signal)) node.deliver_remote(peer.name, std::move(*answer));
       OutgoingItem::destroy(item);
@@ -325,6 +352,7 @@ void Distribution::Impl::connection_closed(Peer& peer, Connection& connection, c
   peer.connection.reset();
   peer.state = Peer::State::idle;
   fail_queued(peer);
+  peer.overflowing.store(false, std::memory_order_release);
 }
 
 void Distribution::Impl::shutdown() {
@@ -391,6 +419,11 @@ Distribution::~Distribution() {
 std::uint16_t Distribution::listen_port() const noexcept { return impl_->listen_port; }
 std::uint16_t Distribution::epmd_port() const noexcept { return impl_->epmd_port; }
 bool Distribution::runs_embedded_epmd() const noexcept { return impl_->serving_epmd.load(); }
+
+std::size_t Distribution::queued_bytes(Atom node) const {
+  const Peer* peer = impl_->peers.find(node);
+  return peer == nullptr ? 0 : peer->queued_bytes.load(std::memory_order_relaxed);
+}
 
 std::vector<Atom> Distribution::connected_nodes() const {
   Impl& d = *impl_;

@@ -38,6 +38,8 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   /// Answers everything queued for `peer` as Erlang does when a node cannot be reached,
   /// and leaves the queue idle.
   void fail_queued(Peer& peer);
+  /// A send found the peer's queue over max_queued_bytes: drop the connection.
+  void queue_overflowed(Peer& peer);
   void start_connecting(Peer& peer);
   asio::awaitable<void> connect(Peer& peer, std::uint64_t attempt);
   asio::awaitable<void> accept_loop();

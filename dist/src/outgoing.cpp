@@ -46,6 +46,7 @@ OutgoingItem* OutgoingItem::make(RemoteSignal&& signal) {
   if (!is_message(signal.kind)) {
     auto* item = new (allocate(0)) OutgoingItem();
     item->signal = std::move(signal);
+    item->weight = sizeof(OutgoingItem);
     return item;
   }
   thread_local ControlScratch scratch;
@@ -73,6 +74,8 @@ OutgoingItem* OutgoingItem::make(RemoteSignal&& signal) {
   etf::split_encode_to(item->signal.payload, {bytes + control_size, size.bytes}, {externals, size.externals},
                        kMinExternal);
   if (size.externals == 0) item->signal.payload = Term();  // the bytes carry it all
+  item->weight = sizeof(OutgoingItem) + size.externals * sizeof(etf::ExternalBytes) + control_size + size.bytes;
+  for (const etf::ExternalBytes& e : item->payload().externals) item->weight += e.size;
   return item;
 }
 

@@ -48,6 +48,9 @@ struct OutgoingItem : MailboxNode {
 
   RemoteSignal signal;  // for a raw item: the control message in `payload`
   bool raw_control = false;
+  /// The memory the item holds (its allocation and the binaries it keeps), counted
+  /// against DistributionOptions::max_queued_bytes.
+  std::size_t weight = 0;
 
  private:
   static constexpr std::size_t kMaxControlAtoms = 4;  // a send names at most 3

@@ -25,6 +25,11 @@ struct Peer {
   /// OutgoingItems from any thread; drained by the I/O thread. Idle while the I/O thread
   /// has nothing of it to do, so the push that ends that idleness wakes the I/O thread.
   Mailbox queue;
+  /// Weight (OutgoingItem::weight) of what `queue` and the writer's backlog hold.
+  std::atomic<std::size_t> queued_bytes{0};
+  /// Set when a send found the queue over its bound: from then until the connection is
+  /// closed, sends to this node are dropped.
+  std::atomic<bool> overflowing{false};
 
   // ----- I/O thread only -----
   enum class State {

@@ -284,6 +284,36 @@ TEST_F(DistInterop, ASilentPeerIsDroppedAfterTheTickTime) {
   EXPECT_EQ(down->as_tuple()[4], atoms::noconnection);
 }
 
+// A peer that stops reading: what waits for it is bounded by max_queued_bytes; past
+// the bound the connection goes (long before ticks would notice), with noconnection.
+TEST_F(DistInterop, APeerThatStopsReadingCostsAtMostTheQueueBound) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port, {.max_queued_bytes = std::size_t{8} << 20});
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
+  const Ref ref = spin.inbox.monitor(erl_worker);
+  // While the peer reads, everything queued is written and the count goes back to 0.
+  const Term chunk = binary(std::string(std::size_t{1} << 20, 'x'));
+  for (int i = 0; i < 4; ++i) spin.node.send(erl_worker, chunk);  // well under the bound
+  spin.node.send(erl_worker, tuple(spin.inbox.pid(), atom("ping")));
+  EXPECT_EQ(spin.inbox.receive(10s), tuple(erl_worker, atom("pong")));
+  EXPECT_EQ(spin.dist.queued_bytes(beam.name()), 0u);
+  beam.process().signal(SIGSTOP);
+  // 256 MB for a peer that reads nothing: the kernel's buffers take a few MB, the queue
+  // at most 8 MB, then the connection is dropped and the rest is dropped with it.
+  for (int i = 0; i < 256; ++i) {
+    spin.node.send(erl_worker, chunk);
+    EXPECT_LE(spin.dist.queued_bytes(beam.name()), std::size_t{8} << 20);
+  }
+  const auto down = spin.inbox.receive([&](const Term& t) { return t.is_tuple(5) && t.as_tuple()[1] == Term(ref); }, 20s);
+  beam.process().signal(SIGCONT);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(down->as_tuple()[4], atoms::noconnection);
+  // The node reconnects on the next send and goes on as before.
+  const Pid again = spin.call(beam.name(), "spawn_worker", {}).as_pid();
+  spin.node.send(again, tuple(spin.inbox.pid(), atom("ping")));
+  EXPECT_EQ(spin.inbox.receive(10s), tuple(again, atom("pong")));
+}
+
 TEST_F(DistInterop, AWrongCookieIsRefusedBothWays) {
   SpindleNode spin("spin@127.0.0.1", epmd_port);
   auto options = erlang_options();

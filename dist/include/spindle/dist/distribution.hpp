@@ -48,6 +48,12 @@ struct DistributionOptions {
   /// reassembled fragments: measured on loopback, 64 KB binaries stream about 15% faster
   /// than with OTP's 64 KB fragments.
   std::size_t fragment_size = std::size_t{1} << 20;
+  /// The most bytes of signals waiting to go to one node (encoded, plus bookkeeping).
+  /// A send that would pass it closes the connection to that node, with a warning in
+  /// the log: links and monitors across it get `noconnection`, and signals to that node
+  /// are dropped until the connection is gone (so none overtakes a dropped one). A peer
+  /// that stops reading thus costs at most this much memory.
+  std::size_t max_queued_bytes = std::size_t{1} << 30;
   /// What a peer may make us hold: frame and message sizes, fragments in progress.
   FrameLimits limits = {};
 };
@@ -75,6 +81,8 @@ class Distribution {
   bool ping(Atom node, std::chrono::milliseconds timeout = std::chrono::seconds(7));
   /// Nodes with a connection up.
   std::vector<Atom> connected_nodes() const;
+  /// Bytes of signals waiting to be written to `node` (see max_queued_bytes).
+  std::size_t queued_bytes(Atom node) const;
   /// Erlang's disconnect_node/1: drops the connection (links and monitors across it get
   /// `noconnection`). False if there was none.
   bool disconnect(Atom node);
