@@ -29,7 +29,7 @@ pids+=($!)
 until epmd -port "$port" -names >/dev/null 2>&1; do sleep 0.05; done
 
 erl_node() {  # erl_node NAME ARGS... : an erl with the benchmark module
-  erl -noshell -name "$1@127.0.0.1" -setcookie "$cookie" -start_epmd false -pa "$work" +S "$threads:$threads" "${@:2}"
+  exec erl -noshell -name "$1@127.0.0.1" -setcookie "$cookie" -start_epmd false -pa "$work" +S "$threads:$threads" "${@:2}"
 }
 erl_node bs -s dist_bench serve >"$work/bs.log" 2>&1 &
 pids+=($!)
