@@ -21,7 +21,8 @@ namespace spindle {
 /// A callable function: takes the call's arguments, returns its result. To fail the way
 /// an Erlang function does, throw `ErlangError` (error(Reason)), `ErlangThrow`
 /// (throw(Value)) or `ProcessExit` (exit(Reason)); any other exception becomes an error
-/// whose reason names it (`{exception, Type, What}`).
+/// whose reason names it (`{exception, Type, What}`). Each call runs in a process of its
+/// own on a worker thread, so, like a handler, a function must not block for long.
 using Function = std::function<Term(std::span<const Term> args)>;
 
 /// Raised by a Function: Erlang's `error(Reason)`, e.g. `ErlangError(atom("badarg"))`.
