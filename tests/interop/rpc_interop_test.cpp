@@ -43,6 +43,28 @@ TEST_F(DistInterop, RpcCallsReachRegisteredFunctions) {
   EXPECT_TRUE(spin.node.alive(worker.as_pid()));
 }
 
+// rpc:multicall and erpc:multicall over a Spindle node, the calling BEAM node itself and
+// a node that does not exist.
+TEST_F(DistInterop, MulticallsIncludeSpindleNodes) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Term nodes = list(spin.node.name(), beam.name(), atom("nobody@127.0.0.1"));
+  // erlang:node/0 is BEAM's; on Spindle, register one that answers the same.
+  Node& node = spin.node;
+  spin.node.register_function(atom("erlang"), atom("node"), 0, [&node](std::span<const Term>) -> Term { return node.name(); });
+  EXPECT_EQ(spin.call(beam.name(), "run", {atom("rpc"), atom("multicall"), list(nodes, atom("erlang"), atom("node"), Term())}),
+            tuple(list(spin.node.name(), beam.name()), list(atom("nobody@127.0.0.1"))));
+  const Term results =
+      spin.call(beam.name(), "run", {atom("erpc"), atom("multicall"), list(nodes, atom("erlang"), atom("node"), Term())});
+  ASSERT_TRUE(results.is_list()) << results;
+  std::vector<Term> each;
+  for (const Term& r : results.as_list()) each.push_back(r);
+  ASSERT_EQ(each.size(), 3u);
+  EXPECT_EQ(each[0], tuple(atom("ok"), spin.node.name()));
+  EXPECT_EQ(each[1], tuple(atom("ok"), beam.name()));
+  EXPECT_EQ(each[2], parse_term("{error, {erpc, noconnection}}"));
+}
+
 TEST_F(DistInterop, RpcErrorsComeBackInErlangsForms) {
   SpindleNode spin("spin@127.0.0.1", epmd_port);
   spin.node.register_function(atom("t"), atom("fail"), 1, [](std::span<const Term> args) -> Term {
