@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$((20000 + RANDOM % 30000))
+port=$((20000 + RANDOM % 12000))  # below the ephemeral range
 export ERL_EPMD_PORT=$port
 erlc -o "$work" bench/dist_bench.erl
 # A neutral EPMD: neither server is the one that serves it.

@@ -4,7 +4,7 @@
 # on it. Uses a private EPMD port (the node's embedded EPMD) and stops what it starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-port=$((20000 + RANDOM % 30000))
+port=$((20000 + RANDOM % 12000))  # below the ephemeral range
 cookie=spindle-demo
 export ERL_EPMD_PORT=$port
 log=$(mktemp)

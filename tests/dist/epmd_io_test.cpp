@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "child_process.hpp"
+#include "free_port.hpp"
 #include "epmd_client.hpp"
 #include "epmd_server.hpp"
 
@@ -35,12 +36,7 @@ using Clock = std::chrono::steady_clock;
 const std::string kLocalhost = "127.0.0.1";
 const asio::ip::address kLoopback = asio::ip::make_address_v4("127.0.0.1");
 
-// A port nothing listens on right now (the OS picks it; the probe closes at once).
-std::uint16_t free_port() {
-  asio::io_context io;
-  const tcp::acceptor probe(io, tcp::endpoint(kLoopback, 0));
-  return probe.local_endpoint().port();
-}
+using spindle::test::free_port;
 
 bool program_on_path(const std::string& program) {
   const char* path = std::getenv("PATH");

@@ -25,22 +25,6 @@ const std::filesystem::path& agent_code() {
 
 }  // namespace
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
-    throw std::runtime_error("no free port");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 void wait_ready(ChildProcess& process, std::string_view ready_prefix, std::chrono::milliseconds timeout) {
   const auto line = process.wait_for_line([&](const std::string& l) { return l.starts_with(ready_prefix); }, timeout);
   if (!line) throw std::runtime_error("no \"" + std::string(ready_prefix) + "\" line; output:\n" + process.output());

@@ -11,12 +11,10 @@
 #include <vector>
 
 #include "child_process.hpp"
+#include "free_port.hpp"
 #include "spindle/inbox.hpp"
 
 namespace spindle::test {
-
-/// A TCP port free on 127.0.0.1 just now (bound, then released).
-std::uint16_t free_port();
 
 struct ErlangNodeOptions {
   std::string cookie;
