@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
 #include <unordered_map>
 
 namespace spindle {
@@ -82,12 +81,14 @@ TEST_F(GenServerTest, CallsCastsAndInfo) {
 
 TEST_F(GenServerTest, RepliesCanComeLater) {
   const Pid store = node.spawn<Store>();
+  // A call sent by hand, so that this thread can make other calls while it waits.
   Inbox other(node);
-  std::thread waiter([&] { EXPECT_EQ(gen_server::call(other, store, tuple(atom("wait"), atom("k")), 10s), Term(7)); });
-  // The store answers other calls while the first one waits.
-  while (gen_server::call(inbox, store, atom("waiters")) == Term(0)) std::this_thread::yield();
+  const Ref tag = node.make_ref();
+  node.send(store, tuple(atoms::gen_call, tuple(other.pid(), tag), tuple(atom("wait"), atom("k"))));
+  EXPECT_EQ(gen_server::call(inbox, store, atom("waiters")), Term(1));  // it waits, the store answers others
+  EXPECT_EQ(other.size(), 0u);
   EXPECT_EQ(gen_server::call(inbox, store, tuple(atom("put"), atom("k"), 7)), atom("ok"));
-  waiter.join();
+  EXPECT_EQ(other.receive(5s), tuple(tag, 7));
 }
 
 TEST_F(GenServerTest, FailedCallsGiveErlangsReasons) {
