@@ -9,6 +9,17 @@ std::optional<Call> as_call(const Term& message) {
   return Call{from, message.as_tuple()[2]};
 }
 
+Term call_message(const Pid& caller, const Term& tag, Term request) {
+  return tuple(atoms::gen_call, tuple(caller, tag), std::move(request));
+}
+
+bool ends_call(const Term& message, const Term& tag) {
+  if (message.is_tuple(2)) return message.as_tuple()[0] == tag;
+  return is_down(message) && message.as_tuple()[1] == tag;
+}
+
+bool is_down(const Term& message) { return message.is_tuple(5) && message.as_tuple()[0].is_atom(atoms::DOWN); }
+
 void reply(Process& self, const Term& from, Term reply) {
   const Term& caller = from.as_tuple()[0];
   const Term& tag = from.as_tuple()[1];

@@ -24,6 +24,15 @@ void GenServer::handle_one_inbox_message(Term message) {
 }
 
 namespace gen_server {
+namespace detail {
+
+Term call_outcome(std::optional<Term> answer) {
+  if (!answer) throw CallFailed(atoms::timeout);
+  if (gen::is_down(*answer)) throw CallFailed(answer->as_tuple()[4]);
+  return answer->as_tuple()[1];
+}
+
+}  // namespace detail
 namespace {
 
 // Sends the call once the monitor is in place, then waits for whichever comes first.
@@ -31,20 +40,10 @@ template <class Target>
 Term call_through(Inbox& inbox, const Target& server, Term request, std::chrono::milliseconds timeout) {
   const Ref monitor = inbox.monitor(server);
   const Term tag(monitor);
-  inbox.node().send(server, tuple(atoms::gen_call, tuple(inbox.pid(), tag), std::move(request)));
-  const auto answer = inbox.receive(
-      [&tag](const Term& m) {
-        if (m.is_tuple(2)) return m.as_tuple()[0] == tag;
-        return m.is_tuple(5) && m.as_tuple()[0].is_atom(atoms::DOWN) && m.as_tuple()[1] == tag;
-      },
-      timeout);
-  if (!answer) {
-    inbox.demonitor(monitor);
-    throw CallFailed(atom("timeout"));
-  }
-  if (answer->is_tuple(5)) throw CallFailed(answer->as_tuple()[4]);
-  inbox.demonitor(monitor);
-  return answer->as_tuple()[1];
+  inbox.node().send(server, gen::call_message(inbox.pid(), tag, std::move(request)));
+  auto answer = inbox.receive([&tag](const Term& m) { return gen::ends_call(m, tag); }, timeout);
+  if (!answer || !gen::is_down(*answer)) inbox.demonitor(monitor);
+  return detail::call_outcome(std::move(answer));
 }
 
 }  // namespace

@@ -69,6 +69,12 @@ Term call(Inbox& inbox, const Pid& server, Term request,
 Term call(Inbox& inbox, const RegisteredName& server, Term request,
           std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+namespace detail {
+/// What a call gives, from the message that ended its wait (see gen::ends_call): the
+/// reply's value, or CallFailed with `timeout` (no message) or the DOWN's reason.
+Term call_outcome(std::optional<Term> answer);
+}  // namespace detail
+
 /// gen_server:cast: sends `{'$gen_cast', Request}` and returns at once.
 void cast(Node& node, const Pid& server, Term request);
 void cast(Node& node, const RegisteredName& server, Term request);
