@@ -1,5 +1,6 @@
 #include "spindle/inbox.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -48,7 +49,10 @@ std::optional<Term> Inbox::receive(std::chrono::milliseconds timeout) {
 }
 
 std::optional<Term> Inbox::receive(const std::function<bool(const Term&)>& match, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // A timeout of a century or more (milliseconds::max() for "infinity") must not
+  // overflow the clock.
+  constexpr std::chrono::hours kCentury(24 * 365 * 100);
+  const auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(timeout, kCentury);
   std::unique_lock lock(state_->mutex);
   std::size_t checked = 0;
   for (;;) {
@@ -107,6 +111,10 @@ void Inbox::demonitor(const Ref& ref) {
 
 void Inbox::link(const Pid& target) {
   run_and_wait<void>(node_, pid_, [target](Process& self) { self.link(target); });
+}
+
+void Inbox::exit(const Pid& target, Term reason) {
+  run_and_wait<void>(node_, pid_, [target, r = std::move(reason)](Process& self) { self.exit(target, r); });
 }
 
 }  // namespace spindle

@@ -267,7 +267,7 @@ void Node::Impl::deliver_remote(Atom from_node, RemoteSignal&& signal) {
   }
 }
 
-Pid Node::Impl::spawn(std::unique_ptr<Process> process, const SpawnOptions& options) {
+Pid Node::Impl::spawn(std::unique_ptr<Process> process, const SpawnOptions& options, bool caller_links_itself) {
   if (process == nullptr) throw std::invalid_argument("spawn: no process");
   if (stopping.load(std::memory_order_acquire) != 0) throw std::logic_error("spawn: the node is stopping");
   if (live.fetch_add(1, std::memory_order_acq_rel) >= max_processes) {
@@ -290,7 +290,13 @@ Pid Node::Impl::spawn(std::unique_ptr<Process> process, const SpawnOptions& opti
     if (table.insert(*control)) break;
   }
   Pid pid = control->pid();
-  if (options.link) control->preset_link(*options.link);
+  if (options.link) {
+    control->preset_link(*options.link);
+    control->parent = *options.link;
+    // A local process records its half now, before the new one can exit. (A remote one
+    // has recorded it already: it asked for the link in its spawn request.)
+    if (!caller_links_itself && is_local(options.link->node())) request(pid, *options.link, Kind::Link, Ref());
+  }
   if (options.monitored_by) control->preset_monitor(options.monitored_by->first, options.monitored_by->second);
   scheduler.wake(*control);  // runs init() now; passive processes then wait for mail
   // stop() sets `stopping` and then kills what is in the table. Both sides touch

@@ -81,7 +81,9 @@ struct Node::Impl {
   void demonitor(const Pid& from, const Term& target, const Ref& ref);
   void deliver_remote(Atom from_node, RemoteSignal&& signal);
 
-  Pid spawn(std::unique_ptr<Process> process, const SpawnOptions& options);
+  /// `caller_links_itself`: the link is to the spawning process, which records its own
+  /// half (spawn_link); else a local linked process is sent a link signal.
+  Pid spawn(std::unique_ptr<Process> process, const SpawnOptions& options, bool caller_links_itself = false);
   /// The exit bookkeeping of the node: name, table, count.
   void forget(detail::ProcessControl& control) noexcept;
   /// One fewer live process; wakes stop() at zero.

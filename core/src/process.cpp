@@ -11,6 +11,7 @@ using detail::Envelope;
 Process::~Process() = default;
 
 Pid Process::pid() const noexcept { return control_->pid(); }
+const Pid& Process::parent() const noexcept { return control_->parent; }
 Node& Process::node() const noexcept { return control_->node.public_node; }
 
 bool Process::send(const Pid& to, Term message) { return control_->node.send(to, std::move(message), control_); }
@@ -41,7 +42,7 @@ bool Process::trapping_exits() const noexcept { return control_->trap_exit; }
 
 Pid Process::spawn_link(std::unique_ptr<Process> child) {
   const Pid self = pid();
-  Pid child_pid = control_->node.spawn(std::move(child), SpawnOptions{.link = self});
+  Pid child_pid = control_->node.spawn(std::move(child), SpawnOptions{.link = self}, true);
   control_->preset_link(child_pid);  // if the child is already gone, its exit signal is on its way
   return child_pid;
 }

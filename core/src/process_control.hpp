@@ -68,6 +68,7 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   NodeList queue;                    // taken from the mailbox, not yet handled
   bool started = false;
   bool trap_exit = false;
+  Pid parent;  // the process it was spawned linked to, if any (set before it first runs)
   std::atomic<bool> has_name{false};  // written under the node's registry lock
   Atom name;                          // guarded by the node's registry lock
 

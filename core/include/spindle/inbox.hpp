@@ -24,7 +24,7 @@ class Inbox {
   const Pid& pid() const noexcept { return pid_; }
   Node& node() const noexcept { return node_; }
 
-  /// The oldest message, waiting up to `timeout` for one.
+  /// The oldest message, waiting up to `timeout` for one (milliseconds::max(): no limit).
   std::optional<Term> receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   /// The oldest message `match` accepts, leaving the others (selective receive).
   std::optional<Term> receive(const std::function<bool(const Term&)>& match,
@@ -43,6 +43,9 @@ class Inbox {
   /// The inbox links to `target` (an EXIT message comes here when it exits). Returns
   /// once the link request is on its way.
   void link(const Pid& target);
+  /// Sends an exit signal from the inbox to `target` (erlang:exit/2 from the shell).
+  /// Returns once it is on its way.
+  void exit(const Pid& target, Term reason);
 
   struct State;
 

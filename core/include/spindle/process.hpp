@@ -54,6 +54,9 @@ class Process {
   /// The node the process runs on (Pyrlang's get_node()).
   Node& node() const noexcept;
   ProcessMode mode() const noexcept { return mode_; }
+  /// The process this one was spawned linked to (spawn_link, SpawnOptions::link), or an
+  /// empty pid. A supervisor stops when its parent's exit signal comes, as in OTP.
+  const Pid& parent() const noexcept;
 
   // ----- messages -----
 
