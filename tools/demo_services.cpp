@@ -4,6 +4,7 @@
 
 #include "spindle/bigint.hpp"
 #include "spindle/gen_server.hpp"
+#include "spindle/supervisor.hpp"
 
 namespace spindle::demo {
 namespace {
@@ -49,6 +50,10 @@ class Worker final : public Process {
 // crash -> stops with boom; cast {put, K, V}.
 class Kv final : public GenServer {
  protected:
+  // Registers itself, so that a restarted kv takes the name over.
+  void init() override {
+    if (!node().register_name(pid(), atom("kv"))) exit(tuple(atom("already_started"), atom("kv")));
+  }
   std::optional<Term> handle_call(const Term& r, const Term& from) override {
     if (r == Term(atom("size"))) return Term(static_cast<std::int64_t>(values_.size()));
     if (r == Term(atom("crash"))) stop(atom("boom"));
@@ -93,10 +98,21 @@ Pid start_echo(Node& node) {
   return echo;
 }
 
-Pid start_kv(Node& node) {
-  const Pid kv = node.spawn<Kv>();
-  node.register_name(kv, atom("kv"));
-  return kv;
+Pid start_supervision_tree(Node& node) {
+  ChildSpec kv{.id = atom("kv"), .start = [](std::span<const Term>) { return std::make_unique<Kv>(); }};
+  ChildSpec worker{.id = atom("worker"),
+                   .start = [](std::span<const Term>) { return std::make_unique<Worker>(); },
+                   .restart = RestartType::temporary};
+  ChildSpec workers{.id = atom("spindle_workers"),
+                    .start =
+                        [worker](std::span<const Term>) {
+                          return std::make_unique<Supervisor>(
+                              SupervisorFlags{.strategy = SupervisorStrategy::simple_one_for_one}, std::vector{worker},
+                              atom("spindle_workers"));
+                        },
+                    .type = ChildType::supervisor};
+  return node.spawn(std::make_unique<Supervisor>(SupervisorFlags{.intensity = 5, .period = std::chrono::seconds(10)},
+                                                 std::vector{kv, workers}, atom("spindle_sup")));
 }
 
 void register_functions(Node& node) {

@@ -8,8 +8,12 @@
 //                       {monitor, Pid, ReportTo} -> monitors Pid; its DOWN -> ReportTo ! {down, Pid, Reason}
 //                       {trap_link, Pid, ReportTo} -> traps exits and links to Pid; its exit
 //                         signal -> ReportTo ! {exit_signal, Pid, Reason}
-//   kv (registered GenServer)  call {put, K, V} -> ok; call {get, K} -> {ok, V} | not_found;
-//                       call size -> count; call crash -> stops with boom; cast {put, K, V}
+//   spindle_sup (registered Supervisor, one_for_one, up to 5 restarts in 10 s) of:
+//     kv (registered GenServer)  call {put, K, V} -> ok; call {get, K} -> {ok, V} | not_found;
+//                       call size -> count; call crash -> stops with boom (and is restarted,
+//                       empty); cast {put, K, V}
+//     spindle_workers (registered Supervisor, simple_one_for_one of temporary workers):
+//                       supervisor:start_child({spindle_workers, Node}, []) -> {ok, Worker}
 //   functions for rpc:call / erpc:call / erl_call:
 //                       spindle_demo:echo(X) -> X
 //                       spindle_demo:add(A, B) -> A + B (integers of any size; else error badarith)
@@ -23,8 +27,8 @@ namespace spindle::demo {
 
 /// Spawns the echo service and registers it as `echo`. Returns its pid.
 Pid start_echo(Node& node);
-/// Spawns the kv GenServer and registers it as `kv` (not supervised yet: a crash ends it).
-Pid start_kv(Node& node);
+/// Spawns the spindle_sup supervision tree (kv and spindle_workers). Returns its pid.
+Pid start_supervision_tree(Node& node);
 /// Registers the spindle_demo functions and the worker process kind.
 void register_functions(Node& node);
 

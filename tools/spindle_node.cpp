@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
       if (demo) {
         spindle::demo::start_echo(node);
         spindle::demo::register_functions(node);
-        spindle::demo::start_kv(node);
+        spindle::demo::start_supervision_tree(node);
       }
       std::cout << "ready " << node_name << std::endl;
       int received = 0;

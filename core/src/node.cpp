@@ -320,7 +320,7 @@ void Node::Impl::forget_one() noexcept {
   if (live.fetch_sub(1, std::memory_order_acq_rel) == 1) all_exited.notify_all();
 }
 
-void Node::Impl::forget(ProcessControl& control) noexcept {
+void Node::Impl::release_name(ProcessControl& control) noexcept {
   // register_name only succeeds before the mailbox closes, and the exit closed it first,
   // so an unnamed process needs no lock here.
   if (control.has_name.load(std::memory_order_acquire)) {
@@ -330,6 +330,9 @@ void Node::Impl::forget(ProcessControl& control) noexcept {
       control.has_name.store(false, std::memory_order_relaxed);
     }
   }
+}
+
+void Node::Impl::forget(ProcessControl& control) noexcept {
   table.erase(control);
   forget_one();
 }

@@ -84,7 +84,10 @@ struct Node::Impl {
   /// `caller_links_itself`: the link is to the spawning process, which records its own
   /// half (spawn_link); else a local linked process is sent a link signal.
   Pid spawn(std::unique_ptr<Process> process, const SpawnOptions& options, bool caller_links_itself = false);
-  /// The exit bookkeeping of the node: name, table, count.
+  /// Frees an exiting process's registered name. As in Erlang, this comes before its
+  /// links and monitors are told, so whoever restarts it on their news can take the name.
+  void release_name(detail::ProcessControl& control) noexcept;
+  /// The rest of the exit bookkeeping of the node: table, count.
   void forget(detail::ProcessControl& control) noexcept;
   /// One fewer live process; wakes stop() at zero.
   void forget_one() noexcept;

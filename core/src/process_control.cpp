@@ -292,6 +292,7 @@ void ProcessControl::exit_with(Term reason) noexcept {
     answer_as_dead(*e);
     destroy(e);
   }
+  node.release_name(*this);
 
   const Pid self = pid();
   if (std::unique_ptr<Relations> r = std::move(relations_)) {

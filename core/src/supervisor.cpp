@@ -53,7 +53,8 @@ Term start_failure(const std::exception& e) {
 
 }  // namespace
 
-Supervisor::Supervisor(SupervisorFlags flags, std::vector<ChildSpec> children) : flags_(flags) {
+Supervisor::Supervisor(SupervisorFlags flags, std::vector<ChildSpec> children, std::optional<Atom> name)
+    : flags_(flags), name_(name) {
   if (simple()) {
     if (children.size() != 1) throw std::invalid_argument("simple_one_for_one supervisor: exactly one child spec");
     template_ = std::move(children.front());
@@ -67,6 +68,10 @@ Supervisor::Supervisor(SupervisorFlags flags, std::vector<ChildSpec> children) :
 
 Task<> Supervisor::run() {
   trap_exit(true);
+  if (name_ && !node().register_name(pid(), *name_)) {
+    const std::optional<Pid> holder = node().whereis(*name_);
+    exit(tuple(atom("already_started"), holder ? Term(*holder) : Term(atoms::undefined)));
+  }
   for (std::size_t i = 0; i < children_.size(); ++i) {
     Term reason;
     if (!co_await start(children_[i], reason)) {

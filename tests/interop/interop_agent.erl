@@ -8,7 +8,7 @@
 -module(interop_agent).
 -export([start/0, serve/0]).
 -export([ping/1, connected/0, spawn_worker/0, echo_corpus/3, echo_binary/2, flood/3, exit_signal/2,
-         send_to/2, monitor_name/2, run/3, rex_call/4, remote_spawns/1]).
+         send_to/2, monitor_name/2, run/3, rex_call/4, remote_spawns/1, supervision/1]).
 
 start() ->
     Pid = spawn(fun serve/0),
@@ -136,3 +136,28 @@ remote_spawns(Node) ->
     {P4, M4} = spawn_monitor(Node, spindle_demo, nothing, [1]),
     Undef = receive {'DOWN', M4, process, P4, R4} -> R4 after 5000 -> no_down end,
     {node(P1), Pong, Linked, Monitored, Undef}.
+
+%% The demo supervision tree on Node, driven with OTP's supervisor and gen_server calls:
+%% its children, kv restarted (empty) after a crash, a worker started under
+%% spindle_workers, counted and terminated.
+supervision(Node) ->
+    Sup = {spindle_sup, Node},
+    Workers = {spindle_workers, Node},
+    [{kv, Kv, worker, _}, {spindle_workers, WorkersPid, supervisor, _}] = supervisor:which_children(Sup),
+    ok = gen_server:call({kv, Node}, {put, a, 1}),
+    {'EXIT', {Crash, _}} = (catch gen_server:call({kv, Node}, crash)),
+    Kv2 = restarted(Sup, kv, Kv, 100),
+    Size = gen_server:call({kv, Node}, size),
+    {ok, W} = supervisor:start_child(Workers, []),
+    W ! {self(), ping},
+    Pong = receive {W, pong} -> pong after 5000 -> no_pong end,
+    Counts = supervisor:count_children(Workers),
+    ok = supervisor:terminate_child(Workers, W),
+    {node(WorkersPid), Crash, node(Kv2), Kv2 =/= Kv, Size, Pong, Counts, supervisor:which_children(Workers)}.
+
+restarted(_Sup, _Id, _Old, 0) -> not_restarted;
+restarted(Sup, Id, Old, Tries) ->
+    case lists:keyfind(Id, 1, supervisor:which_children(Sup)) of
+        {Id, New, _, _} when is_pid(New), New =/= Old -> New;
+        _ -> timer:sleep(20), restarted(Sup, Id, Old, Tries - 1)
+    end.

@@ -194,5 +194,24 @@ TEST_F(DistInterop, ErlCallReachesDemoFunctions) {
   EXPECT_EQ(call.output(), "3\n");
 }
 
+// Erlang's supervisor module drives a Spindle supervision tree: which_children,
+// a crashed GenServer restarted under its registered name, start_child,
+// count_children and terminate_child on a simple_one_for_one supervisor.
+TEST_F(DistInterop, ErlangSupervisorCallsDriveASpindleTree) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Term outcome = spin.call(beam.name(), "supervision", {spin.node.name()});
+  ASSERT_TRUE(outcome.is_tuple(8)) << outcome;
+  const auto o = outcome.as_tuple();
+  EXPECT_EQ(o[0], Term(spin.node.name()));
+  EXPECT_EQ(o[1], Term(atom("boom")));  // the call failed with the server's reason
+  EXPECT_EQ(o[2], Term(spin.node.name()));
+  EXPECT_EQ(o[3], Term(atoms::true_));  // a new kv...
+  EXPECT_EQ(o[4], Term(0));             // ...with a fresh state
+  EXPECT_EQ(o[5], Term(atom("pong")));
+  EXPECT_EQ(o[6], parse_term("[{specs, 1}, {active, 1}, {supervisors, 0}, {workers, 1}]"));
+  EXPECT_EQ(o[7], Term());  // terminated and forgotten
+}
+
 }  // namespace
 }  // namespace spindle

@@ -32,7 +32,7 @@ struct SpindleNode {
         inbox(node) {
     demo::start_echo(node);
     demo::register_functions(node);
-    demo::start_kv(node);
+    demo::start_supervision_tree(node);
   }
   Term call(Atom erlang_node, std::string_view function, std::vector<Term> args,
             std::chrono::milliseconds timeout = 60s) {

@@ -77,8 +77,10 @@ class Supervisor final : public CoProcess {
  public:
   /// For simple_one_for_one, `children` holds exactly one spec: the template of the
   /// children start_child adds (throws std::invalid_argument otherwise, as it does for
-  /// duplicate ids).
-  Supervisor(SupervisorFlags flags, std::vector<ChildSpec> children);
+  /// duplicate ids). With `name`, the supervisor registers itself under it when it
+  /// starts (supervisor:start_link({local, Name}, ...)); if the name is taken, it exits
+  /// with `{already_started, Pid}`.
+  Supervisor(SupervisorFlags flags, std::vector<ChildSpec> children, std::optional<Atom> name = std::nullopt);
 
   struct Child {
     ChildSpec spec;
@@ -112,6 +114,7 @@ class Supervisor final : public CoProcess {
   Task<> give_up(Term reason);
 
   SupervisorFlags flags_;
+  std::optional<Atom> name_;
   std::vector<Child> children_;  // in start order
   ChildSpec template_;           // simple_one_for_one's spec
   std::deque<std::chrono::steady_clock::time_point> restarts_;
