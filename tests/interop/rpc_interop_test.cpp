@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "erlang_node.hpp"
+#include "spindle/coprocess.hpp"
 #include "spindle/dist/rpc.hpp"
 #include "spindle/gen_server.hpp"
 #include "spindle/term_text.hpp"
@@ -177,6 +178,27 @@ TEST_F(DistInterop, CppCallsErlangThroughRpcAndGenServer) {
   } catch (const gen_server::CallFailed& e) {
     EXPECT_EQ(e.reason(), atom("noproc"));
   }
+}
+
+// A coroutine process waits for an Erlang gen_server's reply without holding a worker:
+// the BEAM node's rex by name, a missing server, and a dead Erlang pid.
+TEST_F(DistInterop, CoProcessCallsErlangGenServers) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid report = spin.inbox.pid();
+  const Atom beam_node = beam.name();
+  spin.node.spawn(coprocess([report, beam_node](CoProcess& self) -> Task<> {
+    const RegisteredName rex{atom("rex"), beam_node};
+    Term reply = co_await self.call(rex, tuple(atom("call"), atom("lists"), atom("sum"), list(list(1, 2, 3)), atom("user")));
+    self.send(report, tuple(atom("sum"), reply));
+    try {
+      co_await self.call(RegisteredName{atom("no_such_server"), beam_node}, atom("x"));
+    } catch (const gen_server::CallFailed& e) {
+      self.send(report, tuple(atom("missing"), e.reason()));
+    }
+  }));
+  EXPECT_EQ(spin.next("sum"), tuple(atom("sum"), 6));
+  EXPECT_EQ(spin.next("missing"), tuple(atom("missing"), atom("noproc")));
 }
 
 // OTP's erl_call (from erl_interface: a C node that speaks pass-through frames without
