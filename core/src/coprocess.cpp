@@ -4,6 +4,7 @@
 
 #include "spindle/coprocess.hpp"
 
+#include "spindle/functions.hpp"
 #include "spindle/gen.hpp"
 #include "spindle/gen_server.hpp"
 #include "spindle/node.hpp"
@@ -66,6 +67,18 @@ Task<Term> CoProcess::call(Pid server, Term request, std::chrono::milliseconds t
 
 Task<Term> CoProcess::call(RegisteredName server, Term request, std::chrono::milliseconds timeout) {
   return call_to(std::move(server), std::move(request), timeout);
+}
+
+Task<Pid> CoProcess::spawn_remote(Atom on, Atom module, Atom function, Term args, SpawnRequestOptions options) {
+  const Term id(spawn_request(on, module, function, std::move(args), options));
+  static const Atom spawn_reply("spawn_reply");
+  const auto answers = [&id](const Term& m) {
+    return m.is_tuple(4) && m.as_tuple()[0].is_atom(spawn_reply) && m.as_tuple()[1] == id;
+  };
+  // A reply always comes (noconnection when the node cannot be reached).
+  const auto reply = co_await Receive(*this, answers, infinity, true);
+  if (!reply->as_tuple()[2].is_atom(atoms::ok)) throw ErlangError(reply->as_tuple()[3]);
+  co_return reply->as_tuple()[3].as_pid();
 }
 
 void CoProcess::init() {

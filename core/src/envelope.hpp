@@ -25,6 +25,7 @@ struct Envelope : MailboxNode {
     Demonitor,  // from, ref: a monitor removed by the monitoring process
     Timeout,    // ref: the receive-timeout generation it belongs to (a small integer)
     Run,        // an action to run inside the process (RunEnvelope)
+    SpawnReply, // ref: the spawn request; from: the new pid or the error; payload: flags
   };
 
   explicit Envelope(Kind k, Term p = Term()) noexcept : kind(k), payload(std::move(p)) {}

@@ -199,6 +199,7 @@ void Node::Impl::route_envelope(const Pid& to, Envelope* e) {
 }
 
 void Node::Impl::demonitor(const Pid& from, const Term& target, const Ref& ref) {
+  if (target.is_atom()) return;  // a spawn request's monitor, still waiting for the new pid
   if (target.is_tuple()) {  // {Name, Node}: a monitor on a remote name
     const auto items = target.as_tuple();
     route(items[1].as_atom(), {RemoteSignal::Kind::demonitor, from, items[0], ref, Term()});
@@ -264,6 +265,8 @@ void Node::Impl::deliver_remote(Atom from_node, RemoteSignal&& signal) {
                                        Term(), signal.ref));
       return;
     }
+    case RK::spawn_reply: return signal_to(Kind::SpawnReply, std::move(signal.payload));
+    case RK::spawn_request: return;  // answered by the distribution layer itself
   }
 }
 
@@ -349,6 +352,7 @@ std::optional<RemoteSignal> noconnection_answer(const RemoteSignal& s) {
   using RK = RemoteSignal::Kind;
   if (s.kind == RK::link) return RemoteSignal{RK::link_exit, s.to, s.from, Term(), atoms::noconnection};
   if (s.kind == RK::monitor) return RemoteSignal{RK::down, s.to, s.from, s.ref, atoms::noconnection};
+  if (s.kind == RK::spawn_request) return RemoteSignal{RK::spawn_reply, atoms::noconnection, s.from, s.ref, Term(0)};
   return std::nullopt;
 }
 

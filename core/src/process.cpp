@@ -32,6 +32,10 @@ void Process::exit(const Pid& target, Term reason) {
   control_->node.deliver(target, new detail::Signal(Envelope::Kind::Exit, std::move(reason), pid()));
 }
 
+Ref Process::spawn_request(Atom on, Atom module, Atom function, Term args, const SpawnRequestOptions& options) {
+  return control_->spawn_request(on, module, function, std::move(args), options);
+}
+
 void Process::link(const Pid& other) { control_->link(other); }
 void Process::unlink(const Pid& other) { control_->unlink(other); }
 Ref Process::monitor(const Pid& target) { return control_->monitor(target); }

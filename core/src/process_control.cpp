@@ -256,14 +256,46 @@ std::optional<Term> ProcessControl::handle_signal(Signal& e) noexcept {
     case Kind::Demonitor:
       if (relations_ && e.ref.is_ref()) relations_->monitored_by.erase(Ref(e.ref));
       return std::nullopt;
+    case Kind::SpawnReply:
+      return spawn_reply(e);
     default:
       return std::nullopt;
   }
 }
 
+// The answer to our spawn_request: the link and monitor asked for are in place on the
+// other side if its flags say so; record our halves, and tell the process.
+Term ProcessControl::spawn_reply(const Signal& e) {
+  const bool spawned = e.from.is_pid();
+  const std::int64_t reply_flags = e.payload.is_small() ? e.payload.as_int() : 0;
+  if (spawned && (reply_flags & 1)) relations().links.insert(Pid(e.from));
+  const Ref ref(e.ref);
+  auto& monitors = relations().monitors;
+  const auto it = monitors.find(ref);
+  if (spawned && (reply_flags & 2)) {
+    if (it != monitors.end()) {
+      it->second = e.from;
+    } else {
+      node.demonitor(pid(), e.from, ref);  // demonitored while the request was out
+    }
+  } else if (it != monitors.end()) {
+    monitors.erase(it);
+  }
+  return tuple(atom("spawn_reply"), e.ref, spawned ? atoms::ok : atoms::error, e.from);
+}
+
 // A request this process will never handle, because it exited: answer it as Erlang
 // answers requests to a process that does not exist.
 void ProcessControl::answer_as_dead(Envelope& envelope) noexcept {
+  if (envelope.kind == Kind::SpawnReply) {
+    // The child was linked to or monitored by us on our behalf: undo that.
+    auto& e = static_cast<Signal&>(envelope);
+    const std::int64_t reply_flags = e.payload.is_small() ? e.payload.as_int() : 0;
+    if (!e.from.is_pid()) return;
+    if (reply_flags & 1) node.deliver(Pid(e.from), new Signal(Kind::LinkExit, atoms::noproc, pid()));
+    if (reply_flags & 2) node.demonitor(pid(), e.from, Ref(e.ref));
+    return;
+  }
   if (envelope.kind != Kind::Link && envelope.kind != Kind::Monitor) return;
   auto& e = static_cast<Signal&>(envelope);
   if (!e.from.is_pid()) return;
@@ -345,6 +377,23 @@ Ref ProcessControl::monitor(const RegisteredName& target) {
   }
   relations().monitors.emplace(ref, *found);
   node.request(pid(), *found, Kind::Monitor, ref, object);
+  return ref;
+}
+
+Ref ProcessControl::spawn_request(Atom on, Atom module, Atom function, Term args, const SpawnRequestOptions& options) {
+  Ref ref = node.make_ref();
+  const Pid self = pid();
+  if (node.is_local(on)) {
+    // Spawning here is spawn()'s job; Erlang code asking this node gets badarg too.
+    node.deliver(self, new Signal(Kind::SpawnReply, Term(0), atoms::badarg, ref));
+    return ref;
+  }
+  if (options.monitor) relations().monitors.emplace(ref, on);  // the pid comes with the reply
+  Term option_list = Term();
+  if (options.link) option_list = cons(atoms::link, option_list);
+  if (options.monitor) option_list = cons(atoms::monitor, option_list);
+  node.route(on, {RemoteSignal::Kind::spawn_request, self, tuple(module, function, std::move(option_list)), ref,
+                  std::move(args)});
   return ref;
 }
 

@@ -50,6 +50,8 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   /// Monitors the process registered as `target.name` on `target.node`.
   Ref monitor(const RegisteredName& target);
   bool demonitor(const Ref& ref);
+  /// Erlang's spawn_request/5 to another node; the answer comes as a SpawnReply signal.
+  Ref spawn_request(Atom on, Atom module, Atom function, Term args, const SpawnRequestOptions& options);
   /// Links to `other` before the process first runs (spawn_link): no signal needed,
   /// the other side records its half itself.
   void preset_link(const Pid& other) { relations().links.insert(other); }
@@ -105,6 +107,8 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   bool end_monitor(const Signal& down) noexcept;
   void restart_receive_timeout();
   void answer_as_dead(Envelope& e) noexcept;
+  /// Records what a spawn reply says is in place; returns the spawn_reply message.
+  Term spawn_reply(const Signal& e);
 
   std::unique_ptr<Relations> relations_;
   // The user object of an exited process: destroyed when `run` returns, as user code

@@ -68,6 +68,7 @@ bool carries_payload(Kind kind, std::uint64_t shared_flags) noexcept {
     case Kind::send:
     case Kind::send_named:
     case Kind::send_alias:
+    case Kind::spawn_request:  // the argument list
       return true;
     case Kind::link_exit:
     case Kind::exit:
@@ -107,6 +108,15 @@ std::optional<Term> control_message(const RemoteSignal& s, std::uint64_t shared_
     case Kind::down:
       if (payload_exits) return tuple(op(Op::payload_monitor_p_exit), s.from, s.to, s.ref);
       return tuple(op(Op::monitor_p_exit), s.from, s.to, s.ref, s.payload);
+    case Kind::spawn_request: {
+      // {Module, Function, Options} travels in `to`; the requester is its own group
+      // leader (Spindle has no I/O servers).
+      const auto mfo = s.to.as_tuple();
+      const auto arity = static_cast<std::int64_t>(s.payload.is_nil() ? 0 : s.payload.as_list().length());
+      return tuple(op(Op::spawn_request), s.ref, s.from, s.from, tuple(mfo[0], mfo[1], Term(arity)), mfo[2]);
+    }
+    case Kind::spawn_reply:
+      return std::nullopt;  // we answer spawn requests with send_own
   }
   return std::nullopt;
 }
@@ -245,9 +255,14 @@ IncomingControl interpret(IncomingMessage&& m) {
       return {};
     }
     case Op::spawn_reply:
-    case Op::spawn_reply_tt:
-      // Spindle sends no spawn requests, so a reply answers nothing of ours.
-      return {};
+    case Op::spawn_reply_tt: {
+      const bool traced = static_cast<Op>(*number) == Op::spawn_reply_tt;
+      Fields f(control, traced ? 6 : 5, traced ? "SPAWN_REPLY_TT" : "SPAWN_REPLY");
+      const auto reply_flags = f.any(3).to_int64();
+      if (!reply_flags || *reply_flags < 0 || *reply_flags > 3)
+        throw ControlError("SPAWN_REPLY: element 4 is not flags 0..3: " + describe(control));
+      return deliver(Kind::spawn_reply, f.pid_or_atom(4), f.pid(2), f.ref(1), Term(*reply_flags));
+    }
   }
   throw ControlError("unknown control message " + describe(control));
 }

@@ -22,6 +22,9 @@ void LinkLedger::outgoing(const RemoteSignal& s) {
     case Kind::down:  // our process exited: their monitor is done
       theirs_.erase(s.ref);
       break;
+    case Kind::spawn_request:
+      spawning_.insert_or_assign(s.ref, s.from);
+      break;
     default:
       break;
   }
@@ -45,6 +48,14 @@ void LinkLedger::incoming(const RemoteSignal& s) {
     case Kind::down:
       ours_.erase(s.ref);
       break;
+    case Kind::spawn_reply:
+      // The link and monitor the flags report now cross this connection.
+      spawning_.erase(s.ref);
+      if (s.from.is_pid() && s.payload.is_small()) {
+        if (s.payload.as_int() & 1) links_.insert({s.to, s.from});
+        if (s.payload.as_int() & 2) ours_.insert_or_assign(s.ref, Monitor{s.to, s.from});
+      }
+      break;
     default:
       break;
   }
@@ -52,11 +63,14 @@ void LinkLedger::incoming(const RemoteSignal& s) {
 
 std::vector<RemoteSignal> LinkLedger::connection_lost() {
   std::vector<RemoteSignal> out;
-  out.reserve(links_.size() + ours_.size() + theirs_.size());
+  out.reserve(links_.size() + ours_.size() + theirs_.size() + spawning_.size());
   for (const Link& l : links_) out.push_back({Kind::link_exit, l.remote, l.local, Term(), atoms::noconnection});
   for (const auto& [ref, m] : ours_) out.push_back({Kind::down, m.object, m.watcher, ref, atoms::noconnection});
   // Their monitors on our processes end without a message: the processes forget them.
   for (const auto& [ref, m] : theirs_) out.push_back({Kind::demonitor, m.watcher, m.object, ref, Term()});
+  for (const auto& [ref, requester] : spawning_)
+    out.push_back({Kind::spawn_reply, atoms::noconnection, requester, ref, Term(0)});
+  spawning_.clear();
   links_.clear();
   ours_.clear();
   theirs_.clear();

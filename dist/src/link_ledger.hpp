@@ -24,6 +24,7 @@ class LinkLedger {
 
   std::size_t links() const noexcept { return links_.size(); }
   std::size_t monitors() const noexcept { return ours_.size() + theirs_.size(); }
+  std::size_t spawn_requests() const noexcept { return spawning_.size(); }
 
  private:
   struct Link {
@@ -45,6 +46,7 @@ class LinkLedger {
   std::unordered_set<Link, LinkHash> links_;
   std::unordered_map<Term, Monitor, TermHash> ours_;    // local processes monitoring remote ones
   std::unordered_map<Term, Monitor, TermHash> theirs_;  // remote processes monitoring local ones
+  std::unordered_map<Term, Term, TermHash> spawning_;   // our spawn requests awaiting a reply: id -> requester
 };
 
 }  // namespace spindle::dist

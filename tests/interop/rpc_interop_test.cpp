@@ -11,6 +11,7 @@
 #include "erlang_node.hpp"
 #include "spindle/coprocess.hpp"
 #include "spindle/dist/rpc.hpp"
+#include "spindle/functions.hpp"
 #include "spindle/gen_server.hpp"
 #include "spindle/term_text.hpp"
 #include "spindle_fixture.hpp"
@@ -22,6 +23,7 @@ using test::DistInterop;
 using test::ErlangNode;
 using test::kCookie;
 using test::SpindleNode;
+using namespace std::chrono_literals;
 
 Term rpc(SpindleNode& spin, const ErlangNode& beam, const char* module, const char* function, std::vector<Term> args,
          const char* how = "rpc") {
@@ -199,6 +201,75 @@ TEST_F(DistInterop, CoProcessCallsErlangGenServers) {
   }));
   EXPECT_EQ(spin.next("sum"), tuple(atom("sum"), 6));
   EXPECT_EQ(spin.next("missing"), tuple(atom("missing"), atom("noproc")));
+}
+
+// spawn_request from Spindle onto a BEAM node (spawn/4 the other way round): the new
+// pid, the link and the monitor the options ask for, undef for a missing function,
+// and noconnection for a node that is not there.
+TEST_F(DistInterop, CoProcessSpawnsOnErlangNodes) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid report = spin.inbox.pid();
+  const Atom beam_node = beam.name();
+  spin.node.spawn(coprocess([report, beam_node](CoProcess& self) -> Task<> {
+    self.trap_exit(true);
+    const auto tagged = [](Atom tag) { return [tag](const Term& m) { return m.is_tuple() && m.as_tuple()[0].is_atom(tag); }; };
+    const Term timed_out = atom("no_message");
+    const Pid sleeper = co_await self.spawn_remote(beam_node, atom("timer"), atom("sleep"), list(atoms::infinity),
+                                                   {.link = true, .monitor = true});
+    self.send(report, tuple(atom("spawned"), sleeper));
+    self.exit(sleeper, atom("stop_now"));
+    const auto down = co_await self.receive(tagged(atoms::DOWN), 10s);
+    const auto exit = co_await self.receive(tagged(atoms::EXIT), 10s);
+    self.send(report, tuple(atom("ended"), down ? down->as_tuple()[4] : timed_out, exit ? exit->as_tuple()[2] : timed_out));
+
+    co_await self.spawn_remote(beam_node, atom("erlang"), atom("exit"), list(atom("bye")), {.monitor = true});
+    const auto quit = co_await self.receive(tagged(atoms::DOWN), 10s);
+    self.send(report, tuple(atom("quit"), quit ? quit->as_tuple()[4] : timed_out));
+
+    co_await self.spawn_remote(beam_node, atom("no_such_module"), atom("f"), list(), {.monitor = true});
+    const auto undef = co_await self.receive(tagged(atoms::DOWN), 10s);
+    self.send(report, tuple(atom("undef"), undef ? undef->as_tuple()[4] : timed_out));
+
+    try {
+      co_await self.spawn_remote(atom("nobody@127.0.0.1"), atom("erlang"), atom("node"), list());
+    } catch (const ErlangError& e) {
+      self.send(report, tuple(atom("nonode"), e.reason()));
+    }
+  }));
+  const auto spawned = spin.next("spawned");
+  ASSERT_TRUE(spawned.has_value());
+  EXPECT_EQ(spawned->as_tuple()[1].as_pid().node(), beam.name());
+  EXPECT_EQ(spin.next("ended"), tuple(atom("ended"), atom("stop_now"), atom("stop_now")));
+  EXPECT_EQ(spin.next("quit"), tuple(atom("quit"), atom("bye")));
+  const auto undef = spin.next("undef");
+  ASSERT_TRUE(undef.has_value());
+  EXPECT_EQ(undef->as_tuple()[1].as_tuple()[0], Term(atoms::undef)) << *undef;
+  EXPECT_EQ(spin.next("nonode"), tuple(atom("nonode"), atoms::noconnection));
+}
+
+// Spindle to Spindle: a worker kind spawned on the other node, linked and monitored,
+// answers; when the connection drops, the link and the monitor both report noconnection.
+TEST_F(DistInterop, SpawnRequestsBetweenSpindleNodes) {
+  SpindleNode a("spin_a@127.0.0.1", epmd_port);
+  SpindleNode b("spin_b@127.0.0.1", epmd_port);
+  const Pid report = a.inbox.pid();
+  const Atom b_node = b.node.name();
+  a.node.spawn(coprocess([report, b_node](CoProcess& self) -> Task<> {
+    self.trap_exit(true);
+    const Pid worker = co_await self.spawn_remote(b_node, atom("spindle_demo"), atom("worker"), list(),
+                                                  {.link = true, .monitor = true});
+    self.send(worker, tuple(self.pid(), atom("ping")));
+    const auto pong = co_await self.receive([&worker](const Term& m) { return m.is_tuple(2) && m.as_tuple()[0] == Term(worker); }, 10s);
+    self.send(report, tuple(atom("pong"), pong ? pong->as_tuple()[1] : Term(atom("none"))));
+    const auto down = co_await self.receive([](const Term& m) { return m.is_tuple(5) && m.as_tuple()[0].is_atom(atoms::DOWN); }, 20s);
+    const auto exit = co_await self.receive([](const Term& m) { return m.is_tuple(3) && m.as_tuple()[0].is_atom(atoms::EXIT); }, 20s);
+    self.send(report, tuple(atom("lost"), down ? down->as_tuple()[4] : Term(atom("none")),
+                            exit ? exit->as_tuple()[2] : Term(atom("none"))));
+  }));
+  EXPECT_EQ(a.next("pong"), tuple(atom("pong"), atom("pong")));
+  EXPECT_TRUE(a.dist.disconnect(b_node));
+  EXPECT_EQ(a.next("lost"), tuple(atom("lost"), atoms::noconnection, atoms::noconnection));
 }
 
 // OTP's erl_call (from erl_interface: a C node that speaks pass-through frames without

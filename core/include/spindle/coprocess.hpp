@@ -72,6 +72,10 @@ class CoProcess : public Process {
   Task<Term> call(Pid server, Term request, std::chrono::milliseconds timeout = std::chrono::seconds(5));
   Task<Term> call(RegisteredName server, Term request, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+  /// spawn_request to node `on`, waiting for its reply: the new process's pid. Throws
+  /// ErlangError with the reason the other node gave (or `noconnection`).
+  Task<Pid> spawn_remote(Atom on, Atom module, Atom function, Term args, SpawnRequestOptions options = {});
+
   /// Messages received but not yet taken by a receive.
   std::size_t messages_put_aside() const noexcept { return aside_.size(); }
 

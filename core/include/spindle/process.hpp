@@ -42,6 +42,12 @@ class ProcessExit : public TermException {
   const Term& reason() const noexcept { return term(); }
 };
 
+/// What a process started on another node (Process::spawn_request) is tied to.
+struct SpawnRequestOptions {
+  bool link = false;     ///< linked to the requester once it exists
+  bool monitor = false;  ///< monitored by the requester, under the request's reference
+};
+
 class Process {
  public:
   explicit Process(ProcessMode mode = ProcessMode::passive) noexcept : mode_(mode) {}
@@ -92,6 +98,14 @@ class Process {
   /// Exit signals become `{'EXIT', From, Reason}` messages (except an untrappable kill).
   void trap_exit(bool on) noexcept;
   bool trapping_exits() const noexcept;
+
+  /// Erlang's spawn_request/5: asks node `on` to spawn `module:function(args...)`
+  /// (`args` a proper list), as `spawn(Node, M, F, A)` does. Returns the request id; the
+  /// answer comes as the message `{spawn_reply, Id, ok, Pid}` or `{spawn_reply, Id,
+  /// error, Reason}` (`noconnection` if the node cannot be reached). With `monitor`, the
+  /// DOWN message carries the request id as its reference. This node's own name is
+  /// answered with `badarg`: use spawn() for local processes.
+  Ref spawn_request(Atom on, Atom module, Atom function, Term args, const SpawnRequestOptions& options = {});
 
   /// Spawns a process on this node linked to this one (atomically: if either exits
   /// first, the other is told).

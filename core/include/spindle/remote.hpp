@@ -32,6 +32,10 @@ struct RemoteSignal {
     demonitor,   ///< `from` removes its monitor `ref` on `to`
     down,        ///< the monitored `from` (a pid, or the name it was monitored by) exited
                  ///< with reason `payload`; `to` is the monitoring pid, `ref` the monitor
+    spawn_request,  ///< `from` asks for a process `to` = {Module, Function, Options} with
+                    ///< the argument list `payload`; `ref` is the request id
+    spawn_reply,    ///< answer to spawn request `ref` of `to`: `from` is the new pid, or
+                    ///< the error reason; `payload` the flags (1 linked, 2 monitored)
   };
 
   Kind kind;
