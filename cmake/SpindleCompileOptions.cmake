@@ -20,9 +20,25 @@ if(SPINDLE_SANITIZE)
   message(STATUS "Spindle: sanitizers ${_spindle_sanitizers}")
   add_compile_options(-fsanitize=${_spindle_sanitizers} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${_spindle_sanitizers})
+  # Clang before 15 cannot compile coroutines (Asio's, CoProcess) with UBSan's
+  # -fsanitize=function ("Cannot represent a difference across sections", LLVM issue 49689).
+  if("undefined" IN_LIST SPINDLE_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang"
+     AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 15)
+    add_compile_options(-fno-sanitize=function)
+  endif()
   if("thread" IN_LIST SPINDLE_SANITIZE)
     # Asio's handler fences (inlined from its headers) draw -Wtsan; its queues also take a
     # mutex, which is what ThreadSanitizer follows.
     add_compile_options(-Wno-tsan)
   endif()
+endif()
+
+# libFuzzer (tests/fuzz): every Spindle target gets the fuzzer's coverage instrumentation;
+# the fuzz programs themselves link libFuzzer's main. Only clang has it.
+if(SPINDLE_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SPINDLE_BUILD_FUZZERS needs clang (libFuzzer); use the 'fuzz' preset "
+                        "or -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()

@@ -2,7 +2,8 @@
 # Builds and runs every test: unit and Erlang interop tests in the release build, the
 # whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and everything
 # with threads (all but the single-threaded codec tests, labelled "core") under
-# ThreadSanitizer.
+# ThreadSanitizer; then, where clang is installed, a minute of each libFuzzer target
+# (tools/fuzz.sh, docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -20,4 +21,9 @@ run_preset() {
 run_preset release
 run_preset asan
 run_preset tsan -LE '^core$'
+if command -v clang++ >/dev/null 2>&1; then
+  bash tools/fuzz.sh 60
+else
+  echo "=== fuzz: skipped (no clang++)"
+fi
 echo "=== all tests passed"

@@ -5,11 +5,12 @@
 #include <vector>
 
 #include "envelope.hpp"
+#include "sanitizers.hpp"
 #include "spindle/detail/memory.hpp"
 
 namespace spindle::detail {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(SPINDLE_SANITIZED_HEAP)
 
 void* allocate_envelope_block(std::size_t bytes) { return allocate(bytes); }
 void free_envelope_block(void* block, std::size_t) noexcept { deallocate(block); }

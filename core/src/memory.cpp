@@ -1,6 +1,8 @@
 #include "spindle/detail/memory.hpp"
 
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#include "sanitizers.hpp"
+
+#if !defined(SPINDLE_SANITIZED_HEAP)
 #define SPINDLE_SCALABLE_ALLOCATOR 1
 #include <oneapi/tbb/scalable_allocator.h>
 #endif

@@ -1,8 +1,14 @@
 #pragma once
 // The one place dist/ includes Boost.Asio. Boost 1.74's awaitable.hpp uses std::exchange
-// without including <utility>, so that comes first.
+// without including <utility>, so that comes first. It also turns co_await on for Clang
+// only with libc++'s <experimental/coroutine>: Clang 14 with libstdc++'s <coroutine>
+// (Debian 12, the fuzz build) works as GCC does, so it is turned on here.
 
 #include <utility>
+
+#if defined(__clang__) && !defined(BOOST_ASIO_HAS_CO_AWAIT) && defined(__cpp_impl_coroutine) && __has_include(<coroutine>)
+#define BOOST_ASIO_HAS_CO_AWAIT 1
+#endif
 
 #include <boost/asio.hpp>
 

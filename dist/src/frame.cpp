@@ -20,6 +20,13 @@ std::size_t cache_slot(Atom a) noexcept {
   return (std::size_t{a.index()} * 0x9E3779B1u >> 7) % kCacheSize;
 }
 
+// Every control message is a tuple whose first element is the operation number.
+void check_control(const Term& control, std::size_t offset) {
+  if (!control.is_tuple() || control.as_tuple().size() == 0 || !control.as_tuple()[0].is_small())
+    throw FrameError("the control message is not a tuple starting with an integer: " + control.to_string().substr(0, 200),
+                     offset);
+}
+
 template <class Body>
 auto wire_guarded(Body&& body) {
   try {
@@ -86,10 +93,7 @@ IncomingMessage FrameReader::decode(std::span<const std::uint8_t> body, std::siz
   }
   if (pos != body.size())
     throw FrameError(std::to_string(body.size() - pos) + " bytes after the message", base + pos);
-  if (!message.control.is_tuple() || message.control.as_tuple().size() == 0 || !message.control.as_tuple()[0].is_small())
-    throw FrameError("the control message is not a tuple starting with an integer: " +
-                         message.control.to_string().substr(0, 200),
-                     base);
+  check_control(message.control, base);
   return message;
 }
 
@@ -97,6 +101,7 @@ std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> f
   if (frame.empty()) return std::nullopt;  // tick
   if (frame[0] == kPassThrough) {
     // No distribution header: the terms carry their own version bytes.
+    if (frame.size() == 1) throw FrameError("pass-through frame without a control message", 1);
     IncomingMessage message;
     std::size_t pos = 1;
     try {
@@ -110,6 +115,7 @@ std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> f
       throw FrameError(std::string("bad term in a distribution message: ") + e.detail(), e.offset());
     }
     if (pos != frame.size()) throw FrameError("bytes after a pass-through message", pos);
+    check_control(message.control, 2);
     return message;
   }
   if (frame.size() < 2 || frame[0] != kVersion)

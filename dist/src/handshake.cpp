@@ -209,7 +209,6 @@ std::vector<Packet> Handshake::on_ack(std::span<const std::uint8_t> p) {
 std::vector<Packet> Handshake::on_name(std::span<const std::uint8_t> p) {
   detail::WireReader r(p, "name");
   const std::uint8_t tag = r.u8();
-  bool complement_follows = false;
   if (tag == 'N') {
     peer_.flags = r.u64();
     peer_.creation = r.u32();
@@ -221,12 +220,12 @@ std::vector<Packet> Handshake::on_name(std::span<const std::uint8_t> p) {
     r.u16();
     peer_.flags = r.u32();
     peer_.name = std::string(r.rest_as_text());
-    complement_follows = (peer_.flags & flags::handshake_23) != 0;
+    complement_follows_ = (peer_.flags & flags::handshake_23) != 0;
   } else {
     malformed("expected a name message ('N' or 'n')");
   }
   if (!valid_node_name(peer_.name)) throw HandshakeError(HandshakeError::Reason::bad_name, "bad node name " + peer_.name);
-  if (!complement_follows) check_peer_flags();
+  if (!complement_follows_) check_peer_flags();
 
   const HandshakeStatus status = decide_ ? decide_(peer_) : HandshakeStatus::ok;
   std::vector<Packet> out{status_packet(status_text(status))};
@@ -244,13 +243,19 @@ std::vector<Packet> Handshake::on_name(std::span<const std::uint8_t> p) {
       state_ = State::refused;
       return out;
   }
-  if (complement_follows) {
-    state_ = State::await_complement;
-    return out;
-  }
-  out.push_back(challenge_packet());
-  state_ = State::await_reply;
+  for (Packet& next : after_status()) out.push_back(std::move(next));
   return out;
+}
+
+// After our status (ok, or alive confirmed by the peer): a version 5 peer that announced
+// version 6 sends its complement first; otherwise our challenge goes out now.
+std::vector<Packet> Handshake::after_status() {
+  if (complement_follows_) {
+    state_ = State::await_complement;
+    return {};
+  }
+  state_ = State::await_reply;
+  return {challenge_packet()};
 }
 
 std::vector<Packet> Handshake::on_alive_reply(std::span<const std::uint8_t> p) {
@@ -261,8 +266,7 @@ std::vector<Packet> Handshake::on_alive_reply(std::span<const std::uint8_t> p) {
     throw HandshakeError(HandshakeError::Reason::refused, "node " + peer_.name + " kept its existing connection");
   if (reply != "true") malformed("expected status true or false, got \"" + reply.substr(0, 40) + "\"");
   replaces_existing_ = true;
-  state_ = State::await_reply;
-  return {challenge_packet()};
+  return after_status();
 }
 
 std::vector<Packet> Handshake::on_complement(std::span<const std::uint8_t> p) {

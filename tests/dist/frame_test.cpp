@@ -268,5 +268,21 @@ TEST(Frame, PassThroughFramesCarryVersionedTerms) {
   EXPECT_EQ(*m->payload, Term(42));
 }
 
+// Found by tests/fuzz/fuzz_frame: the control message of a pass-through frame was not
+// checked, so a frame of 112 alone, or one whose control message was [] or {}, reached
+// interpret(), which reads the operation number from element 1 of the tuple unchecked.
+TEST(Frame, PassThroughControlMessagesAreCheckedToo) {
+  FrameReader reader;
+  EXPECT_NE(std::string(frame_error(reader, frame({112})).what()).find("without a control message"),
+            std::string::npos);
+  for (const Bytes& f : {Bytes{112, 131, 106}, Bytes{112, 131, 104, 0}, Bytes{112, 131, 104, 1, 119, 1, 'x'},
+                         Bytes{112, 131, 97, 2, 131, 97, 42}}) {
+    const FrameError e = frame_error(reader, frame(f));
+    EXPECT_NE(std::string(e.what()).find("control message is not a tuple"), std::string::npos) << e.what();
+    EXPECT_EQ(e.offset(), 2u);
+  }
+  EXPECT_TRUE(reader.read(frame({112, 131, 104, 1, 97, 5})).has_value());  // {5}: NODE_LINK
+}
+
 }  // namespace
 }  // namespace spindle::dist

@@ -142,22 +142,31 @@ TEST(Handshake, MandatoryDigestFlagStandsForTheMandatorySet) {
   EXPECT_TRUE(b.done());
 }
 
+// What an OTP 23/24 node sends: the old 'n' name with the low 32 bits of its flags, and
+// after our status a complement with the high bits and its creation.
+Packet version5_name(std::uint64_t peer_flags, const std::string& node) {
+  Packet name{'n', 0, 5};
+  for (int shift = 24; shift >= 0; shift -= 8) name.push_back(static_cast<std::uint8_t>(peer_flags >> shift));
+  name.insert(name.end(), node.begin(), node.end());
+  return name;
+}
+
+Packet complement(std::uint64_t peer_flags, std::uint32_t creation) {
+  Packet c{'c'};
+  for (int shift = 56; shift >= 32; shift -= 8) c.push_back(static_cast<std::uint8_t>(peer_flags >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8) c.push_back(static_cast<std::uint8_t>(creation >> shift));
+  return c;
+}
+
 TEST(Handshake, Version5NameWithComplementIsAccepted) {
   // An OTP 23/24 node may open with the old 'n' name and send its high flags and
   // creation in a complement after the status.
   Handshake b = Handshake::accept(config("b@host", "c"), {}, fixed_challenge);
   const std::uint64_t their_flags = flags::ours;
-  Packet name{'n', 0, 5};
-  for (int shift = 24; shift >= 0; shift -= 8) name.push_back(static_cast<std::uint8_t>(their_flags >> shift));
-  const std::string node = "old@host";
-  name.insert(name.end(), node.begin(), node.end());
-  auto replies = b.receive(name);
+  auto replies = b.receive(version5_name(their_flags, "old@host"));
   ASSERT_EQ(replies.size(), 1u);  // status only: the complement comes first
   EXPECT_EQ(std::string(replies[0].begin(), replies[0].end()), "sok");
-  Packet complement{'c'};
-  for (int shift = 56; shift >= 32; shift -= 8) complement.push_back(static_cast<std::uint8_t>(their_flags >> shift));
-  complement.insert(complement.end(), {0, 0, 0, 42});
-  replies = b.receive(complement);
+  replies = b.receive(complement(their_flags, 42));
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0][0], 'N');  // the version 6 challenge
   EXPECT_EQ(b.peer().flags, their_flags);
@@ -169,6 +178,32 @@ TEST(Handshake, Version5NameWithComplementIsAccepted) {
   replies = b.receive(reply);
   EXPECT_TRUE(b.done());
   EXPECT_EQ(replies.at(0)[0], 'a');
+}
+
+// Found by tests/fuzz/fuzz_handshake_accept: after `alive` and the peer's `true`, the
+// challenge went out at once, so a version 5 peer's complement was never read and its
+// flags never checked: a peer without the mandatory flags finished the handshake.
+TEST(Handshake, Version5NameAnsweredAliveStillWaitsForTheComplement) {
+  Handshake b = Handshake::accept(config("b@host", "c"), [](const HandshakePeer&) { return HandshakeStatus::alive; },
+                                  fixed_challenge);
+  EXPECT_EQ(b.receive(version5_name(flags::handshake_23, "old@host")).size(), 1u);  // salive
+  EXPECT_TRUE(b.receive(Packet{'s', 't', 'r', 'u', 'e'}).empty());                   // no challenge yet
+  try {
+    b.receive(complement(0, 42));
+    FAIL() << "a peer without the mandatory flags was accepted";
+  } catch (const HandshakeError& e) {
+    EXPECT_EQ(e.reason(), Reason::missing_flags);
+  }
+
+  Handshake good = Handshake::accept(config("b@host", "c"), [](const HandshakePeer&) { return HandshakeStatus::alive; },
+                                     fixed_challenge);
+  good.receive(version5_name(flags::ours, "old@host"));
+  good.receive(Packet{'s', 't', 'r', 'u', 'e'});
+  const auto replies = good.receive(complement(flags::ours, 42));
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0][0], 'N');
+  EXPECT_TRUE(good.replaces_existing());
+  EXPECT_EQ(good.peer().creation, 42u);
 }
 
 TEST(Handshake, UnexpectedPeerNamesAreRefused) {

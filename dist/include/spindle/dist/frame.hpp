@@ -77,7 +77,6 @@ class FrameReader {
                          const Term* shared) const;
 
   FrameLimits limits_;
-  bool header_;
   std::array<Atom, 2048> cache_{};
   std::bitset<2048> cached_;
   std::unordered_map<std::uint64_t, Sequence> sequences_;

@@ -118,6 +118,7 @@ class Handshake {
   std::vector<Packet> on_complement(std::span<const std::uint8_t> p);
   std::vector<Packet> on_reply(std::span<const std::uint8_t> p);
 
+  std::vector<Packet> after_status();
   Packet name_packet() const;
   Packet challenge_packet();
   void check_peer_flags();
@@ -131,6 +132,7 @@ class Handshake {
   State state_ = State::initial;
   std::uint32_t our_challenge_ = 0;
   bool replaces_existing_ = false;
+  bool complement_follows_ = false;  // the peer's 'n' name announced a complement ('c')
   std::optional<HandshakeError> refusal_;
 };
 
