@@ -29,12 +29,19 @@ bool is_message(RemoteSignal::Kind kind) {
 
 }  // namespace
 
+std::string peer_address(const tcp::socket& socket) {
+  error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
 Connection::Connection(Distribution::Impl& owner, Peer& peer, tcp::socket socket, HandshakePeer who,
                        std::uint64_t shared_flags)
     : owner_(owner),
       peer_(peer),
       socket_(std::move(socket)),
       who_(std::move(who)),
+      address_(peer_address(socket_)),
       flags_(shared_flags),
       reader_(owner.options.limits),
       writer_((shared_flags & flags::dist_hdr_atom_cache) != 0),
@@ -60,7 +67,7 @@ void Connection::kick() {
   wake_.cancel();
 }
 
-void Connection::close(const std::string& why) {
+void Connection::close(const std::string& why, bool failed) {
   if (closed_) return;
   closed_ = true;
   auto self = shared_from_this();  // the owner drops its reference below
@@ -77,7 +84,7 @@ void Connection::close(const std::string& why) {
       if (auto answer = noconnection_answer(item->signal)) owner_.node.deliver_remote(peer_.name, std::move(*answer));
     OutgoingItem::destroy(item);
   }
-  owner_.connection_closed(peer_, *this, why);
+  owner_.connection_closed(peer_, *this, why, failed);
 }
 
 void Connection::close_after_flush(std::chrono::milliseconds timeout) {
@@ -92,9 +99,7 @@ void Connection::close_after_flush(std::chrono::milliseconds timeout) {
 }
 
 void Connection::fail(const std::string& what, const std::exception& e) {
-  if (closed_) return;
-  log().warn("connection to {}: {}: {}; closing it", who_.name, what, e.what());
-  close(what + ": " + e.what());
+  close(what + ": " + e.what(), true);
 }
 
 // ----- reading -----
@@ -171,7 +176,7 @@ void Connection::deliver(IncomingControl&& c) {
       const Spawned spawned =
           start_spawn_request(owner_.node, *c.spawn, [this](const RemoteSignal& s) { ledger_.incoming(s); });
       if (!spawned.result.is_pid())
-        log().debug("spawn request from {} for {}:{}/{} refused ({})", who_.name, c.spawn->module.text(),
+        log().debug("spawn request from {} ({}) for {}:{}/{} refused ({})", who_.name, address_, c.spawn->module.text(),
                     c.spawn->function.text(), c.spawn->arity, spawned.result.to_string());
       send_own(spawn_reply(c.spawn->request_id, c.spawn->from,
                            (spawned.linked ? 1 : 0) | (spawned.monitored ? 2 : 0), spawned.result));
@@ -263,7 +268,7 @@ asio::awaitable<void> Connection::write_loop() {
       wrote_since_tick_ = true;
     }
   } catch (const boost::system::system_error& e) {
-    if (!closed_) close(std::string("write failed: ") + e.what());
+    if (!closed_) close(std::string("write failed: ") + e.what(), true);
   } catch (const std::exception& e) {
     fail("cannot send", e);
   }
@@ -282,9 +287,7 @@ asio::awaitable<void> Connection::tick_loop() {
     if (read_since_tick_) {
       silent_intervals_ = 0;
     } else if (++silent_intervals_ >= 4) {
-      log().warn("connection to {}: nothing received for {} ms (net_ticktime); closing it", who_.name,
-                 owner_.options.net_ticktime.count());
-      close("net_tick_timeout");
+      close("net_tick_timeout: nothing received for " + std::to_string(owner_.options.net_ticktime.count()) + " ms", true);
       break;
     }
     read_since_tick_ = false;

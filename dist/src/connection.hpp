@@ -20,6 +20,9 @@ namespace spindle::dist {
 struct Peer;
 struct IncomingControl;
 
+/// "ADDRESS:PORT" of the other end of `socket` ("?" when it is gone), for the log.
+std::string peer_address(const tcp::socket& socket);
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Distribution::Impl& owner, Peer& peer, tcp::socket socket, HandshakePeer who, std::uint64_t shared_flags);
@@ -29,13 +32,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   /// The peer's queue has something: the writer looks again.
   void kick();
-  /// Ends the connection (idempotent): the socket closes, then the owner is told.
-  void close(const std::string& why);
+  /// Ends the connection (idempotent): the socket closes, then the owner is told (and
+  /// logs `why` once, as a warning when the connection `failed`).
+  void close(const std::string& why, bool failed = false);
   /// Writes what is queued, then closes; gives up after `timeout`.
   void close_after_flush(std::chrono::milliseconds timeout);
 
   bool is_open() const noexcept { return !closed_; }
   const HandshakePeer& who() const noexcept { return who_; }
+  /// "ADDRESS:PORT" of the peer's end, for the log.
+  const std::string& address() const noexcept { return address_; }
   LinkLedger& ledger() noexcept { return ledger_; }
 
  private:
@@ -52,12 +58,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void gather_buffers();
   /// Queues a control message of our own, written before the peer's queue.
   void send_own(Term control);
+  /// Closes the connection for a protocol or I/O error.
   void fail(const std::string& what, const std::exception& e);
 
   Distribution::Impl& owner_;
   Peer& peer_;
   tcp::socket socket_;
   HandshakePeer who_;
+  std::string address_;
   const std::uint64_t flags_;  // what both sides support
   FrameReader reader_;
   FrameWriter writer_;

@@ -12,6 +12,7 @@
 #include "log.hpp"
 #include "net_kernel.hpp"
 #include "rpc.hpp"
+#include "sockets.hpp"
 #include "outgoing.hpp"
 #include "spindle/dist/flags.hpp"
 #include "spindle/inbox.hpp"
@@ -184,12 +185,13 @@ void Distribution::Impl::queue_woke(Peer& peer) {
 }
 
 void Distribution::Impl::queue_overflowed(Peer& peer) {
-  log().warn("{}: more than {} bytes queued for {} (it is not reading fast enough); dropping the connection",
-             name.text(), options.max_queued_bytes, peer.name.text());
+  const std::string why = "more than " + std::to_string(options.max_queued_bytes) +
+                          " bytes queued (max_queued_bytes): the peer is not reading fast enough";
   if (peer.state == Peer::State::up) {
-    peer.connection->close("outgoing queue over max_queued_bytes");  // connection_closed ends the overflow
+    peer.connection->close(why, true);  // connection_closed ends the overflow
     return;
   }
+  log().warn("{}: dropping what is queued for {}: {}", name.text(), peer.name.text(), why);
   ++peer.attempt;  // an attempt under way is void
   peer.state = Peer::State::idle;
   fail_queued(peer);
@@ -239,7 +241,9 @@ asio::awaitable<void> Distribution::Impl::connect(Peer& peer, std::uint64_t atte
         error_code ignored;
         socket.close(ignored);
       });
-      co_await asio::async_connect(socket, endpoints, asio::use_awaitable);
+      error_code ec;
+      co_await connect_to(socket, endpoints, ec);
+      if (ec) throw boost::system::system_error(ec, "connect");
     }
     Handshake handshake = Handshake::initiate(handshake_config(), full);
     co_await run_handshake(socket, handshake, options.setup_time);
@@ -297,7 +301,7 @@ HandshakeStatus Distribution::Impl::decide(const HandshakePeer& who) {
 asio::awaitable<void> Distribution::Impl::accept_loop() {
   for (;;) {
     error_code ec;
-    tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket = co_await accept_from(*acceptor, ec);
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) {
       log().warn("{}: accept failed: {}", name.text(), ec.message());
@@ -308,12 +312,7 @@ asio::awaitable<void> Distribution::Impl::accept_loop() {
 }
 
 asio::awaitable<void> Distribution::Impl::accept_one(tcp::socket socket) {
-  std::string from = "?";
-  {
-    error_code ec;
-    const auto endpoint = socket.remote_endpoint(ec);
-    if (!ec) from = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  }
+  const std::string from = peer_address(socket);
   Handshake handshake = Handshake::accept(handshake_config(), [this](const HandshakePeer& who) { return decide(who); });
   try {
     co_await run_handshake(socket, handshake, options.setup_time);
@@ -340,13 +339,14 @@ void Distribution::Impl::install(Peer& peer, tcp::socket socket, const Handshake
   peer.state = Peer::State::up;
   ++peer.attempt;
   if (old) old->close("replaced by a new connection from the same node");
-  log().info("{}: connected to {}", name.text(), peer.name.text());
+  log().info("{}: connected to {} ({})", name.text(), peer.name.text(), connection->address());
   connection->start();
   connection->kick();
 }
 
-void Distribution::Impl::connection_closed(Peer& peer, Connection& connection, const std::string& why) {
-  log().info("{}: connection to {} closed: {}", name.text(), peer.name.text(), why);
+void Distribution::Impl::connection_closed(Peer& peer, Connection& connection, const std::string& why, bool failed) {
+  log().log(failed ? spdlog::level::warn : spdlog::level::info, "{}: connection to {} ({}) closed: {}", name.text(),
+            peer.name.text(), connection.address(), why);
   for (RemoteSignal& s : connection.ledger().connection_lost()) node.deliver_remote(peer.name, std::move(s));
   if (peer.connection.get() != &connection) return;  // an old connection, already replaced
   peer.connection.reset();
@@ -377,11 +377,9 @@ Distribution::Distribution(Node& node, DistributionOptions options)
   try {
     d.on_io_thread([&d] {
       d.acceptor.emplace(d.io);
-      const tcp::endpoint endpoint(d.listen_address, d.options.listen_port);
-      d.acceptor->open(endpoint.protocol());
-      d.acceptor->set_option(tcp::acceptor::reuse_address(true));
-      d.acceptor->bind(endpoint);
-      d.acceptor->listen();
+      error_code ec;
+      listen_on(*d.acceptor, tcp::endpoint(d.listen_address, d.options.listen_port), ec);
+      if (ec) throw boost::system::system_error(ec, "listen");
       d.listen_port = d.acceptor->local_endpoint().port();
       asio::co_spawn(d.io, d.accept_loop(), asio::detached);
     });

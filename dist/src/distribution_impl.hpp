@@ -49,7 +49,7 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   /// A handshake finished: `socket` carries `peer`'s traffic from now on.
   void install(Peer& peer, tcp::socket socket, const Handshake& handshake);
   /// A connection ended: the bookkeeping and the `noconnection` signals.
-  void connection_closed(Peer& peer, Connection& connection, const std::string& why);
+  void connection_closed(Peer& peer, Connection& connection, const std::string& why, bool failed);
   HandshakeConfig handshake_config() const;
   asio::awaitable<void> register_with_epmd();
   void shutdown();

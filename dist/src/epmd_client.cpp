@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "sockets.hpp"
+
 namespace spindle::dist {
 namespace {
 
@@ -50,7 +52,7 @@ class EpmdConversation {
     const auto endpoints =
         co_await resolver_.async_resolve(host_, std::to_string(port_), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) fail_io(ec, "resolving the host");
-    co_await asio::async_connect(socket_, endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    co_await connect_to(socket_, endpoints, ec);
     if (ec) fail_io(ec, "connecting");
   }
 

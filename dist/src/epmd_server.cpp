@@ -13,6 +13,7 @@
 
 #include "epmd_client.hpp"  // detail::Deadline
 #include "log.hpp"
+#include "sockets.hpp"
 #include "spindle/detail/big_endian.hpp"
 #include "spindle/dist/epmd.hpp"
 #include "wire.hpp"
@@ -330,7 +331,7 @@ asio::awaitable<void> accept_clients(std::shared_ptr<State> state) {
   const auto executor = co_await asio::this_coro::executor;
   while (!state->closed) {
     error_code ec;
-    tcp::socket socket = co_await state->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket = co_await accept_from(state->acceptor, ec);
     if (state->closed) break;
     if (ec) {
       // Out of descriptors, say: wait a little instead of spinning on the same error.
@@ -359,15 +360,7 @@ EpmdServer::EpmdServer(asio::io_context& io, const tcp::endpoint& endpoint, Epmd
                               "embedded EPMD cannot listen on " + to_string(endpoint) + " (" + step + ")");
   };
   error_code ec;
-  acceptor.open(endpoint.protocol(), ec);
-  check(ec, "socket");
-  // Lets a restarted node listen again at once while connections of its previous life linger
-  // in TIME_WAIT; a port another program listens on still fails with address_in_use.
-  acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  check(ec, "SO_REUSEADDR");
-  acceptor.bind(endpoint, ec);
-  check(ec, "bind");
-  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  listen_on(acceptor, endpoint, ec);
   check(ec, "listen");
   state_->port = acceptor.local_endpoint(ec).port();
   check(ec, "getsockname");

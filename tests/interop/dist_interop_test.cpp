@@ -8,20 +8,13 @@
 
 #include <gtest/gtest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <unordered_map>
 
 #include "erlang_node.hpp"
+#include "raw_peer.hpp"
 #include "spindle_fixture.hpp"
 #include "spindle/dist/distribution.hpp"
-#include "spindle/dist/handshake.hpp"
-#include "spindle/dist/flags.hpp"
 
 namespace spindle {
 namespace {
@@ -49,13 +42,7 @@ TEST_F(DistInterop, PingBothWaysThroughTheEmbeddedEpmd) {
 }
 
 TEST_F(DistInterop, PingBothWaysThroughDebiansEpmd) {
-  ChildProcess epmd({"epmd", "-port", std::to_string(epmd_port)});
-  // epmd prints nothing when it starts: wait until it answers.
-  for (int i = 0; i < 200; ++i) {
-    std::string out;
-    if (test::run_command({"epmd", "-port", std::to_string(epmd_port), "-names"}, 5s, &out) == 0) break;
-    std::this_thread::sleep_for(20ms);
-  }
+  const auto epmd = test::start_epmd(epmd_port);
   SpindleNode spin("spin@127.0.0.1", epmd_port);
   EXPECT_FALSE(spin.dist.runs_embedded_epmd());
   std::string names;
@@ -325,79 +312,21 @@ TEST_F(DistInterop, AWrongCookieIsRefusedBothWays) {
   EXPECT_TRUE(spin.dist.connected_nodes().empty());
 }
 
-int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  return fd;
-}
-
-// Reads until the peer closes (true: an orderly close, or a reset when it closed with
-// our bytes unread) or 10 s pass (false).
-bool closed_by_peer(int fd) {
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
-
-void write_all(int fd, const std::vector<std::uint8_t>& bytes) {
-  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-}
-
-std::vector<std::uint8_t> with_length2(const std::vector<std::uint8_t>& packet) {
-  std::vector<std::uint8_t> out(2 + packet.size());
-  out[0] = static_cast<std::uint8_t>(packet.size() >> 8);
-  out[1] = static_cast<std::uint8_t>(packet.size());
-  if (!packet.empty()) std::memcpy(out.data() + 2, packet.data(), packet.size());
-  return out;
-}
-
-std::optional<std::vector<std::uint8_t>> read_packet2(int fd) {
-  std::uint8_t length[2];
-  if (::recv(fd, length, 2, MSG_WAITALL) != 2) return std::nullopt;
-  std::vector<std::uint8_t> packet((std::size_t{length[0]} << 8) | length[1]);
-  if (!packet.empty() && ::recv(fd, packet.data(), packet.size(), MSG_WAITALL) != static_cast<ssize_t>(packet.size()))
-    return std::nullopt;
-  return packet;
-}
-
 TEST_F(DistInterop, GarbageClosesOnlyThatConnection) {
   SpindleNode spin("spin@127.0.0.1", epmd_port);
   ErlangNode beam(beam_name("beam"), erlang_options());
   const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
 
   // Garbage instead of a handshake.
-  const int garbage = connect_to(spin.dist.listen_port());
-  ASSERT_GE(garbage, 0);
-  write_all(garbage, std::vector<std::uint8_t>(300, 0xAB));
-  EXPECT_TRUE(closed_by_peer(garbage));
-  ::close(garbage);
+  test::RawPeer garbage(spin.dist.listen_port());
+  garbage.write(std::vector<std::uint8_t>(300, 0xAB));
+  EXPECT_TRUE(garbage.closed_by_node(10s));
 
   // A proper handshake (the right cookie), then a frame that breaks the protocol.
-  const int rogue = connect_to(spin.dist.listen_port());
-  ASSERT_GE(rogue, 0);
-  dist::Handshake handshake = dist::Handshake::initiate(
-      {"rogue@127.0.0.1", dist::flags::ours, 7, kCookie}, "spin@127.0.0.1");
-  for (const auto& p : handshake.start()) write_all(rogue, with_length2(p));
-  while (!handshake.done()) {
-    const auto packet = read_packet2(rogue);
-    ASSERT_TRUE(packet.has_value()) << "handshake cut short";
-    for (const auto& p : handshake.receive(*packet)) write_all(rogue, with_length2(p));
-  }
-  write_all(rogue, {0, 0, 0, 5, 131, 68, 0, 97, 1});  // a control message that is not a tuple
-  EXPECT_TRUE(closed_by_peer(rogue));
-  ::close(rogue);
+  test::RawPeer rogue(spin.dist.listen_port());
+  rogue.handshake("rogue@127.0.0.1", kCookie, 7, "spin@127.0.0.1");
+  rogue.write_frame(std::vector<std::uint8_t>{131, 68, 0, 97, 1});  // a control message that is not a tuple
+  EXPECT_TRUE(rogue.closed_by_node(10s));
 
   // The node and its other connection carry on.
   spin.node.send(erl_worker, tuple(spin.inbox.pid(), atom("ping")));

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,9 @@ struct SpindleNode {
     demo::start_echo(node);
     demo::register_functions(node);
     demo::start_supervision_tree(node);
+    // The tree starts its children in its own process: wait for the last one, so every
+    // node of a test has the same processes (and pid numbers) when the test begins.
+    for (int i = 0; i < 1000 && !node.whereis(atom("spindle_workers")); ++i) std::this_thread::sleep_for(1ms);
   }
   Term call(Atom erlang_node, std::string_view function, std::vector<Term> args,
             std::chrono::milliseconds timeout = 60s) {
@@ -52,6 +57,18 @@ struct SpindleNode {
   dist::Distribution dist;
   Inbox inbox;
 };
+
+// Debian's `epmd` on `port`, answering before this returns; stopped by pid at scope exit.
+inline std::unique_ptr<ChildProcess> start_epmd(std::uint16_t port) {
+  auto epmd = std::make_unique<ChildProcess>(std::vector<std::string>{"epmd", "-port", std::to_string(port)});
+  // epmd prints nothing when it starts: wait until it answers.
+  for (int i = 0; i < 200; ++i) {
+    std::string out;
+    if (run_command({"epmd", "-port", std::to_string(port), "-names"}, 5s, &out) == 0) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  return epmd;
+}
 
 class DistInterop : public ::testing::Test {
  protected:

@@ -1,0 +1,40 @@
+#include "sockets.hpp"
+
+#include <fcntl.h>
+
+namespace spindle::dist {
+
+void close_on_exec(int native_handle) noexcept {
+  const int flags = ::fcntl(native_handle, F_GETFD);
+  if (flags >= 0) ::fcntl(native_handle, F_SETFD, flags | FD_CLOEXEC);
+}
+
+void listen_on(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, error_code& ec) {
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return;
+  close_on_exec(acceptor);
+  acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+}
+
+asio::awaitable<void> connect_to(tcp::socket& socket, const tcp::resolver::results_type& endpoints, error_code& ec) {
+  ec = asio::error::host_not_found;
+  for (const auto& entry : endpoints) {
+    error_code ignored;
+    socket.close(ignored);
+    socket.open(entry.endpoint().protocol(), ec);
+    if (ec) continue;
+    close_on_exec(socket);
+    co_await socket.async_connect(entry.endpoint(), asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec || ec == asio::error::operation_aborted) co_return;  // connected, or cancelled (a deadline)
+  }
+}
+
+asio::awaitable<tcp::socket> accept_from(tcp::acceptor& acceptor, error_code& ec) {
+  tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) close_on_exec(socket);
+  co_return socket;
+}
+
+}  // namespace spindle::dist

@@ -1,0 +1,24 @@
+#pragma once
+// What a node logged, for tests that assert on it: installs the "spindle" spdlog logger
+// (which Spindle uses when the application registered one) with a sink that keeps every
+// line, besides the usual one to stderr.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spindle::test {
+
+class LogCapture {
+ public:
+  /// Registers the logger, or adds to the one a node made before; call while no node
+  /// runs. Idempotent.
+  static LogCapture& install();
+
+  /// Every line logged so far.
+  std::vector<std::string> lines() const;
+  /// The lines that contain `text`.
+  std::vector<std::string> lines_containing(std::string_view text) const;
+};
+
+}  // namespace spindle::test
