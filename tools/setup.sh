@@ -7,7 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config git
   libtbb-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev openssl
   erlang-nox erlang-dev
 )
 

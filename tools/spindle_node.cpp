@@ -4,6 +4,9 @@
 //   spindle-node --name NAME@HOST | --sname NAME  [--cookie COOKIE] [--demo]
 //                [--threads N] [--epmd-port P] [--listen-port P] [--hidden | --visible]
 //                [--net-ticktime SECONDS]
+//                [--tls-certfile PEM [--tls-keyfile PEM] --tls-cacertfile PEM [--tls-no-verify]]
+//
+// With --tls-certfile every connection uses TLS, as `erl -proto_dist inet_tls` does.
 //
 // Prints exactly "ready NAME@HOST" on stdout once it accepts connections, runs until
 // SIGINT or SIGTERM, then closes its connections and exits 0. Bad arguments: status 2;
@@ -57,13 +60,26 @@ int main(int argc, char** argv) {
   hidden_flag->excludes(visible_flag);
   app.add_option("--net-ticktime", net_ticktime, "seconds of silence after which a peer is taken for dead")
       ->check(CLI::Range(1, 3600));
+  spindle::dist::TlsOptions tls;
+  bool no_verify = false;
+  auto* certfile = app.add_option("--tls-certfile", tls.certfile,
+                                  "TLS distribution (as erl -proto_dist inet_tls): this node's certificate (PEM)")
+                       ->check(CLI::ExistingFile);
+  app.add_option("--tls-keyfile", tls.keyfile, "its private key (PEM; default: in the certificate file)")
+      ->check(CLI::ExistingFile)
+      ->needs(certfile);
+  app.add_option("--tls-cacertfile", tls.cacertfile, "the authorities that sign the peers' certificates (PEM)")
+      ->check(CLI::ExistingFile)
+      ->needs(certfile);
+  app.add_flag("--tls-no-verify", no_verify, "do not check the peers' certificates (for tests only)")->needs(certfile);
   try {
     app.parse(argc, argv);
     if (long_name.empty() && short_name.empty()) throw CLI::RequiredError("--name or --sname");
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help, or the error printed (CLI11's own codes are not ours)
   }
   const std::string node_name = long_name.empty() ? short_name + "@" + short_host_name() : long_name;
+  tls.verify = !no_verify;
 
   // Signals are taken with sigwait on this thread only: block them before any thread starts.
   sigset_t stop_signals;
@@ -80,7 +96,8 @@ int main(int argc, char** argv) {
                  .hidden = !visible,
                  .epmd_port = epmd_port,
                  .listen_port = listen_port,
-                 .net_ticktime = std::chrono::seconds(net_ticktime)});
+                 .net_ticktime = std::chrono::seconds(net_ticktime),
+                 .tls = tls.certfile.empty() ? std::nullopt : std::optional(tls)});
       if (demo) {
         spindle::demo::start_echo(node);
         spindle::demo::register_functions(node);

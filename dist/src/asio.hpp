@@ -11,9 +11,11 @@
 #endif
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 namespace spindle::dist {
 namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 }  // namespace spindle::dist

@@ -7,6 +7,7 @@
 #include "log.hpp"
 #include "outgoing.hpp"
 #include "rpc.hpp"
+#include "sockets.hpp"
 #include "spindle/detail/big_endian.hpp"
 #include "spindle/dist/flags.hpp"
 #include "spindle/etf.hpp"
@@ -29,24 +30,18 @@ bool is_message(RemoteSignal::Kind kind) {
 
 }  // namespace
 
-std::string peer_address(const tcp::socket& socket) {
-  error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  return ec ? std::string("?") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
-
-Connection::Connection(Distribution::Impl& owner, Peer& peer, tcp::socket socket, HandshakePeer who,
+Connection::Connection(Distribution::Impl& owner, Peer& peer, Transport transport, HandshakePeer who,
                        std::uint64_t shared_flags)
     : owner_(owner),
       peer_(peer),
-      socket_(std::move(socket)),
+      transport_(std::move(transport)),
       who_(std::move(who)),
-      address_(peer_address(socket_)),
+      address_(peer_address(transport_.socket())),
       flags_(shared_flags),
       reader_(owner.options.limits),
       writer_((shared_flags & flags::dist_hdr_atom_cache) != 0),
-      wake_(socket_.get_executor()),
-      tick_timer_(socket_.get_executor()) {}
+      wake_(transport_.socket().get_executor()),
+      tick_timer_(transport_.socket().get_executor()) {}
 
 Connection::~Connection() {
   for (NodeList* list : {&own_, &backlog_, &written_})
@@ -55,11 +50,11 @@ Connection::~Connection() {
 
 void Connection::start() {
   error_code ignored;
-  socket_.set_option(tcp::no_delay(true), ignored);
-  auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), read_loop(), asio::detached);
-  asio::co_spawn(socket_.get_executor(), write_loop(), asio::detached);
-  asio::co_spawn(socket_.get_executor(), tick_loop(), asio::detached);
+  transport_.socket().set_option(tcp::no_delay(true), ignored);
+  const auto executor = transport_.socket().get_executor();
+  asio::co_spawn(executor, read_loop(), asio::detached);
+  asio::co_spawn(executor, write_loop(), asio::detached);
+  asio::co_spawn(executor, tick_loop(), asio::detached);
 }
 
 void Connection::kick() {
@@ -71,9 +66,7 @@ void Connection::close(const std::string& why, bool failed) {
   if (closed_) return;
   closed_ = true;
   auto self = shared_from_this();  // the owner drops its reference below
-  error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  transport_.close();
   wake_.cancel();
   tick_timer_.cancel();
   // Taken from the queue but never written: links and monitors among them fail.
@@ -125,7 +118,7 @@ asio::awaitable<void> Connection::read_loop() {
           const std::size_t have = std::min<std::size_t>(end - start - 4, length);
           std::memcpy(data, rx + start + 4, have);
           start += 4 + have;
-          if (have < length) co_await asio::async_read(socket_, asio::buffer(data + have, length - have), asio::use_awaitable);
+          if (have < length) co_await transport_.read(asio::buffer(data + have, length - have));
           read_since_tick_ = true;
           handle_frame({data, length}, &frame);
           continue;
@@ -143,7 +136,7 @@ asio::awaitable<void> Connection::read_loop() {
         end -= start;
         start = 0;
       }
-      end += co_await socket_.async_read_some(asio::buffer(rx + end, capacity - end), asio::use_awaitable);
+      end += co_await transport_.read_some(asio::buffer(rx + end, capacity - end));
       read_since_tick_ = true;
     }
   } catch (const boost::system::system_error& e) {
@@ -259,10 +252,10 @@ asio::awaitable<void> Connection::write_loop() {
         }
       }
       if (gathered_.empty()) {
-        co_await asio::async_write(socket_, asio::buffer(out_.data(), out_.size()), asio::use_awaitable);
+        co_await transport_.write(asio::buffer(out_.data(), out_.size()));
       } else {
         gather_buffers();
-        co_await asio::async_write(socket_, buffers_, asio::use_awaitable);
+        co_await transport_.write(buffers_);
         while (!written_.empty()) OutgoingItem::destroy(static_cast<OutgoingItem*>(written_.pop_front()));
       }
       wrote_since_tick_ = true;

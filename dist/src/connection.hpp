@@ -14,18 +14,16 @@
 #include "spindle/dist/frame.hpp"
 #include "spindle/dist/handshake.hpp"
 #include "spindle/mailbox.hpp"
+#include "transport.hpp"
 
 namespace spindle::dist {
 
 struct Peer;
 struct IncomingControl;
 
-/// "ADDRESS:PORT" of the other end of `socket` ("?" when it is gone), for the log.
-std::string peer_address(const tcp::socket& socket);
-
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Distribution::Impl& owner, Peer& peer, tcp::socket socket, HandshakePeer who, std::uint64_t shared_flags);
+  Connection(Distribution::Impl& owner, Peer& peer, Transport transport, HandshakePeer who, std::uint64_t shared_flags);
   ~Connection();
 
   /// Starts reading, writing and ticking.
@@ -63,7 +61,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Distribution::Impl& owner_;
   Peer& peer_;
-  tcp::socket socket_;
+  Transport transport_;
   HandshakePeer who_;
   std::string address_;
   const std::uint64_t flags_;  // what both sides support

@@ -13,6 +13,7 @@
 #include "net_kernel.hpp"
 #include "rpc.hpp"
 #include "sockets.hpp"
+#include "tls.hpp"
 #include "outgoing.hpp"
 #include "spindle/dist/flags.hpp"
 #include "spindle/inbox.hpp"
@@ -82,7 +83,8 @@ Distribution::Impl::Impl(Node& owner, DistributionOptions opts)
       options(std::move(opts)),
       cookie(options.cookie.empty() ? default_cookie() : options.cookie),
       flags(flags::ours | (options.hidden ? 0 : flags::published)),
-      epmd_port(options.epmd_port != 0 ? options.epmd_port : epmd::port_from_environment()) {
+      epmd_port(options.epmd_port != 0 ? options.epmd_port : epmd::port_from_environment()),
+      tls(options.tls ? make_tls_context(*options.tls) : nullptr) {
   const std::string full(name.text());
   if (!valid_node_name(full) || name == atoms::nonode_at_nohost)
     throw std::runtime_error("distribution needs a node name \"name@host\", not \"" + full + "\"");
@@ -245,10 +247,11 @@ asio::awaitable<void> Distribution::Impl::connect(Peer& peer, std::uint64_t atte
       co_await connect_to(socket, endpoints, ec);
       if (ec) throw boost::system::system_error(ec, "connect");
     }
+    Transport link = transport(std::move(socket));
     Handshake handshake = Handshake::initiate(handshake_config(), full);
-    co_await run_handshake(socket, handshake, options.setup_time);
+    co_await run_handshake(link, handshake, options.setup_time, host);
     if (superseded()) co_return;  // the peer's own connection won meanwhile
-    install(peer, std::move(socket), handshake);
+    install(peer, std::move(link), handshake);
   } catch (const HandshakeError& e) {
     if (e.reason() == HandshakeError::Reason::lost_race && !superseded()) {
       // Both sides connected at once and the peer's attempt goes on: wait for it.
@@ -313,9 +316,10 @@ asio::awaitable<void> Distribution::Impl::accept_loop() {
 
 asio::awaitable<void> Distribution::Impl::accept_one(tcp::socket socket) {
   const std::string from = peer_address(socket);
+  Transport link = transport(std::move(socket));
   Handshake handshake = Handshake::accept(handshake_config(), [this](const HandshakePeer& who) { return decide(who); });
   try {
-    co_await run_handshake(socket, handshake, options.setup_time);
+    co_await run_handshake(link, handshake, options.setup_time);
   } catch (const std::exception& e) {
     const std::string who = handshake.peer().name.empty() ? from : handshake.peer().name + " (" + from + ")";
     log().warn("{}: refused a connection from {}: {}", name.text(), who, e.what());
@@ -330,11 +334,15 @@ asio::awaitable<void> Distribution::Impl::accept_one(tcp::socket socket) {
     co_return;
   }
   if (closed.load(std::memory_order_relaxed)) co_return;
-  install(peers.get(Atom(handshake.peer().name)), std::move(socket), handshake);
+  install(peers.get(Atom(handshake.peer().name)), std::move(link), handshake);
 }
 
-void Distribution::Impl::install(Peer& peer, tcp::socket socket, const Handshake& handshake) {
-  auto connection = std::make_shared<Connection>(*this, peer, std::move(socket), handshake.peer(), handshake.shared_flags());
+Transport Distribution::Impl::transport(tcp::socket socket) {
+  return tls ? Transport(std::move(socket), *tls) : Transport(std::move(socket));
+}
+
+void Distribution::Impl::install(Peer& peer, Transport link, const Handshake& handshake) {
+  auto connection = std::make_shared<Connection>(*this, peer, std::move(link), handshake.peer(), handshake.shared_flags());
   std::shared_ptr<Connection> old = std::exchange(peer.connection, connection);
   peer.state = Peer::State::up;
   ++peer.attempt;
@@ -403,8 +411,8 @@ Distribution::Distribution(Node& node, DistributionOptions options)
   node.register_name(net_kernel, atoms::net_kernel);
   start_rex(node);  // rpc for erl_call and the C and Java interfaces
   node.set_remote_router(std::make_shared<Router>(impl_));
-  log().info("{}: distribution up on port {} (EPMD port {}{})", node.name().text(), d.listen_port, d.epmd_port,
-             d.serving_epmd ? ", embedded" : "");
+  log().info("{}: distribution up on port {} ({}, EPMD port {}{})", node.name().text(), d.listen_port,
+             d.tls ? "TLS" : "TCP", d.epmd_port, d.serving_epmd ? ", embedded" : "");
 }
 
 Distribution::~Distribution() {

@@ -12,6 +12,7 @@
 #include "peer.hpp"
 #include "spindle/dist/distribution.hpp"
 #include "spindle/dist/handshake.hpp"
+#include "transport.hpp"
 
 namespace spindle::dist {
 
@@ -44,10 +45,12 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   asio::awaitable<void> connect(Peer& peer, std::uint64_t attempt);
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> accept_one(tcp::socket socket);
+  /// A connection's transport over `socket`: TLS when the node uses it.
+  Transport transport(tcp::socket socket);
   /// The acceptor's answer to a node announcing itself (simultaneous connects and all).
   HandshakeStatus decide(const HandshakePeer& who);
-  /// A handshake finished: `socket` carries `peer`'s traffic from now on.
-  void install(Peer& peer, tcp::socket socket, const Handshake& handshake);
+  /// A handshake finished: `transport` carries `peer`'s traffic from now on.
+  void install(Peer& peer, Transport transport, const Handshake& handshake);
   /// A connection ended: the bookkeeping and the `noconnection` signals.
   void connection_closed(Peer& peer, Connection& connection, const std::string& why, bool failed);
   HandshakeConfig handshake_config() const;
@@ -62,6 +65,7 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   std::uint16_t epmd_port;
   std::uint16_t listen_port = 0;
   asio::ip::address listen_address;
+  std::unique_ptr<ssl::context> tls;  // set when every connection uses TLS
   PeerTable peers;
   /// Set once by shutdown: new signals are answered as unreachable instead of queued.
   std::atomic<bool> closed{false};

@@ -63,6 +63,7 @@ Handshake::Handshake(HandshakeConfig config, ChallengeSource challenges)
 
 Handshake Handshake::initiate(HandshakeConfig config, std::string expected_peer, ChallengeSource challenges) {
   Handshake h(std::move(config), std::move(challenges));
+  h.initiator_ = true;
   h.expected_peer_ = std::move(expected_peer);
   return h;
 }

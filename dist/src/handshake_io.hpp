@@ -5,13 +5,19 @@
 
 #include <chrono>
 
+#include <string>
+
 #include "asio.hpp"
+#include "transport.hpp"
 #include "spindle/dist/handshake.hpp"
 
 namespace spindle::dist {
 
-/// Drives `handshake` to its end. Throws HandshakeError for a refused or malformed
-/// handshake (after sending the refusal), std::runtime_error for a timeout or I/O error.
-asio::awaitable<void> run_handshake(tcp::socket& socket, Handshake& handshake, std::chrono::milliseconds timeout);
+/// Drives `handshake` to its end over `transport`, starting TLS first when it is a TLS
+/// transport (as the client when `handshake` initiates, checking the certificate names
+/// `host`). Throws HandshakeError for a refused or malformed handshake (after sending
+/// the refusal), std::runtime_error for a TLS failure, a timeout or an I/O error.
+asio::awaitable<void> run_handshake(Transport& transport, Handshake& handshake, std::chrono::milliseconds timeout,
+                                    const std::string& host = {});
 
 }  // namespace spindle::dist

@@ -4,6 +4,12 @@
 
 namespace spindle::dist {
 
+std::string peer_address(const tcp::socket& socket) {
+  error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
 void close_on_exec(int native_handle) noexcept {
   const int flags = ::fcntl(native_handle, F_GETFD);
   if (flags >= 0) ::fcntl(native_handle, F_SETFD, flags | FD_CLOEXEC);

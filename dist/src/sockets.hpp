@@ -5,9 +5,14 @@
 // would keep our name registered, and peers would not see us go. Every socket the
 // distribution opens or accepts goes through here.
 
+#include <string>
+
 #include "asio.hpp"
 
 namespace spindle::dist {
+
+/// "ADDRESS:PORT" of the other end of `socket` ("?" when it is gone), for the log.
+std::string peer_address(const tcp::socket& socket);
 
 /// Sets FD_CLOEXEC on an open socket or acceptor.
 void close_on_exec(int native_handle) noexcept;

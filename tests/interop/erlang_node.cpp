@@ -37,6 +37,7 @@ ErlangNode::ErlangNode(std::string name, ErlangNodeOptions options)
             std::vector<std::string> argv = {"erl", "-noshell", "-name", name_, "-setcookie", options.cookie,
                                              "-start_epmd", "false", "-kernel", "net_ticktime",
                                              std::to_string(options.net_ticktime), "-pa", agent_code().string()};
+            argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
             if (!options.ping_at_start.empty()) {
               argv.insert(argv.end(), {"-eval", "io:format(\"ping ~p~n\", [net_adm:ping('" + options.ping_at_start + "')])"});
             }

@@ -25,6 +25,8 @@ struct ErlangNodeOptions {
   std::string ping_at_start;
   /// Erlang's net_ticktime, in seconds.
   int net_ticktime = 60;
+  /// More `erl` arguments (e.g. -proto_dist inet_tls -ssl_dist_optfile FILE).
+  std::vector<std::string> extra_args;
 };
 
 class ErlangNode {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,24 @@
 #include "spindle/node.hpp"
 
 namespace spindle::dist {
+
+/// TLS on every connection, as OTP's inet_tls_dist does it (`erl -proto_dist inet_tls`
+/// with an `ssl_dist_optfile`): TCP, then TLS 1.2 or later, then the distribution
+/// handshake and frames inside it. EPMD stays plain, as in OTP. Every node of the cluster
+/// must use TLS: a plain node cannot talk to a TLS one.
+struct TlsOptions {
+  /// PEM file with this node's certificate, and the chain up to its authority.
+  std::string certfile;
+  /// PEM file with the private key; empty: it is in `certfile`.
+  std::string keyfile;
+  /// PEM file with the authorities that sign the peers' certificates.
+  std::string cacertfile;
+  /// Check every peer's certificate against `cacertfile`: a node we connect to must
+  /// present one that names the host part of its node name (an IP address as an
+  /// iPAddress subjectAltName), and a node connecting to us must present one at all.
+  /// Off only for tests.
+  bool verify = true;
+};
 
 struct DistributionOptions {
   /// The shared secret. Empty: read ~/.erlang.cookie, creating it (as Erlang does, with
@@ -56,6 +75,8 @@ struct DistributionOptions {
   std::size_t max_queued_bytes = std::size_t{1} << 30;
   /// What a peer may make us hold: frame and message sizes, fragments in progress.
   FrameLimits limits = {};
+  /// TLS for every connection; none: plain TCP (Erlang's default, inet_tcp_dist).
+  std::optional<TlsOptions> tls;
 };
 
 class Distribution {

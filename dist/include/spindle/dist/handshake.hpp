@@ -70,6 +70,8 @@ class Handshake {
   /// The accepting side.
   static Handshake accept(HandshakeConfig config, Decide decide, ChallengeSource challenges = {});
 
+  /// True for the side that connected (made by `initiate`).
+  bool initiates() const noexcept { return initiator_; }
   /// The first packets to send (the initiator's name; nothing for the acceptor).
   std::vector<Packet> start();
   /// Handles one received packet; returns what to send in reply. Throws HandshakeError
@@ -131,6 +133,7 @@ class Handshake {
   HandshakePeer peer_;
   State state_ = State::initial;
   std::uint32_t our_challenge_ = 0;
+  bool initiator_ = false;
   bool replaces_existing_ = false;
   bool complement_follows_ = false;  // the peer's 'n' name announced a complement ('c')
   std::optional<HandshakeError> refusal_;
