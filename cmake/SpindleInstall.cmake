@@ -22,7 +22,7 @@ install(TARGETS spindle spindle_scheduler spindle_core spindle_dist EXPORT Spind
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scheduler/include/ ${PROJECT_SOURCE_DIR}/core/include/
                   ${PROJECT_SOURCE_DIR}/dist/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS spindle-node spindle-etf RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS spindle-node spindle-etf spindle-top RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT SpindleTargets NAMESPACE Spindle:: DESTINATION ${SPINDLE_CMAKE_DIR})
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/SpindleConfig.cmake.in

@@ -124,6 +124,12 @@ void register_functions(Node& node) {
   });
   node.register_function(module, atom("spawn_worker"), 0,
                          [&node](std::span<const Term>) -> Term { return node.spawn<Worker>(); });
+  node.register_function(module, atom("stats"), 0, [&node](std::span<const Term> args) -> Term {
+    // spindle:stats(), which every node with distribution answers, under the demo's name.
+    const auto stats = node.functions().find(atom("spindle"), atom("stats"), 0);
+    if (!stats) throw ErlangError(atom("undef"));
+    return (*stats)(args);
+  });
   node.register_process(module, atom("worker"), 0,
                         [](std::span<const Term>) -> std::unique_ptr<Process> { return std::make_unique<Worker>(); });
 }

@@ -3,15 +3,19 @@
 //
 //   spindle-node --name NAME@HOST | --sname NAME  [--cookie COOKIE] [--demo]
 //                [--threads N] [--epmd-port P] [--listen-port P] [--hidden | --visible]
-//                [--net-ticktime SECONDS]
+//                [--net-ticktime SECONDS] [--stats-interval SECONDS]
 //                [--tls-certfile PEM [--tls-keyfile PEM] --tls-cacertfile PEM [--tls-no-verify]]
 //
 // With --tls-certfile every connection uses TLS, as `erl -proto_dist inet_tls` does.
+//
+// With --stats-interval it prints a line of statistics ("stats uptime=...") every so
+// often (spindle-top shows more, from another terminal).
 //
 // Prints exactly "ready NAME@HOST" on stdout once it accepts connections, runs until
 // SIGINT or SIGTERM, then closes its connections and exits 0. Bad arguments: status 2;
 // a node that cannot start (port taken, name in use): status 1, with the reason on stderr.
 
+#include <cerrno>
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -21,6 +25,7 @@
 #include <CLI/CLI.hpp>
 
 #include "demo_services.hpp"
+#include "stats_report.hpp"
 #include "spindle/dist/distribution.hpp"
 
 namespace {
@@ -60,6 +65,9 @@ int main(int argc, char** argv) {
   hidden_flag->excludes(visible_flag);
   app.add_option("--net-ticktime", net_ticktime, "seconds of silence after which a peer is taken for dead")
       ->check(CLI::Range(1, 3600));
+  unsigned stats_interval = 0;
+  app.add_option("--stats-interval", stats_interval, "print a line of statistics every SECONDS")
+      ->check(CLI::Range(1, 86400));
   spindle::dist::TlsOptions tls;
   bool no_verify = false;
   auto* certfile = app.add_option("--tls-certfile", tls.certfile,
@@ -104,8 +112,12 @@ int main(int argc, char** argv) {
         spindle::demo::start_supervision_tree(node);
       }
       std::cout << "ready " << node_name << std::endl;
-      int received = 0;
-      sigwait(&stop_signals, &received);
+      spindle::tools::StatsReport report;
+      const timespec interval{static_cast<time_t>(stats_interval), 0};
+      while (stats_interval == 0 ? sigwaitinfo(&stop_signals, nullptr) < 0 : sigtimedwait(&stop_signals, nullptr, &interval) < 0) {
+        if (errno == EAGAIN)  // the interval passed
+          std::cout << report.line({node.stats(), distribution.connection_stats()}) << std::endl;
+      }
       node.stop();          // processes end; their exit signals go out first
       distribution.close();  // then the connections, after what is queued is sent
     }

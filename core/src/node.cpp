@@ -286,7 +286,8 @@ Pid Node::Impl::spawn(std::unique_ptr<Process> process, const SpawnOptions& opti
   }
   for (;;) {
     // After 2^28 spawns numbers wrap; skip any still in use.
-    const std::uint32_t number = next_number.fetch_add(1, std::memory_order_relaxed) & detail::kPidNumberMask;
+    const auto number =
+        static_cast<std::uint32_t>(next_number.fetch_add(1, std::memory_order_relaxed) & detail::kPidNumberMask);
     if (number == 0) continue;  // the system pid's
     control->id = number & 0x7FFF;
     control->serial = number >> 15;
@@ -337,6 +338,12 @@ void Node::Impl::release_name(ProcessControl& control) noexcept {
 
 void Node::Impl::forget(ProcessControl& control) noexcept {
   table.erase(control);
+  retired_handled.fetch_add(control.counters.handled.get(), std::memory_order_relaxed);
+  retired_sent.fetch_add(control.counters.sent.get(), std::memory_order_relaxed);
+  const std::uint64_t depth = control.counters.mailbox_high_water.get();
+  std::uint64_t seen = retired_high_water.load(std::memory_order_relaxed);
+  while (depth > seen && !retired_high_water.compare_exchange_weak(seen, depth, std::memory_order_relaxed)) {
+  }
   forget_one();
 }
 
@@ -444,13 +451,21 @@ std::vector<Atom> Node::registered() const {
   return out;
 }
 
-bool Node::send(const Pid& to, Term message) { return impl_->send(to, std::move(message)); }
-bool Node::send(Atom name, Term message) { return impl_->send(name, std::move(message)); }
+bool Node::send(const Pid& to, Term message) {
+  impl_->external_sent.fetch_add(1, std::memory_order_relaxed);
+  return impl_->send(to, std::move(message));
+}
+bool Node::send(Atom name, Term message) {
+  impl_->external_sent.fetch_add(1, std::memory_order_relaxed);
+  return impl_->send(name, std::move(message));
+}
 bool Node::send(const RegisteredName& to, Term message) {
+  impl_->external_sent.fetch_add(1, std::memory_order_relaxed);
   return impl_->send(to, std::move(message), impl_->system_pid);
 }
 bool Node::send(const Ref& alias, Term message) {
   if (impl_->is_local(alias.node())) return false;  // no local aliases yet
+  impl_->external_sent.fetch_add(1, std::memory_order_relaxed);
   impl_->route(alias.node(), {RemoteSignal::Kind::send_alias, impl_->system_pid, alias, Term(), std::move(message)});
   return true;
 }
@@ -501,5 +516,44 @@ void Node::stop() {
 
 Scheduler& Node::scheduler() noexcept { return impl_->scheduler; }
 TimerQueue& Node::timers() noexcept { return impl_->timers; }
+
+NodeStats Node::stats() const {
+  const Impl& n = *impl_;
+  NodeStats s;
+  s.uptime = std::chrono::steady_clock::now() - n.started;
+  s.processes = process_count();
+  s.spawned = n.next_number.load(std::memory_order_relaxed) - 1;
+  s.messages_sent = n.retired_sent.load(std::memory_order_relaxed) + n.external_sent.load(std::memory_order_relaxed);
+  s.messages_handled = n.retired_handled.load(std::memory_order_relaxed);
+  s.mailbox_high_water = n.retired_high_water.load(std::memory_order_relaxed);
+  for (const ProcessStats& p : process_stats()) {
+    s.messages_sent += p.sent;
+    s.messages_handled += p.handled;
+    s.mailbox_high_water = std::max(s.mailbox_high_water, p.mailbox_high_water);
+  }
+  s.workers = n.scheduler.worker_stats();
+  return s;
+}
+
+std::vector<ProcessStats> Node::process_stats() const {
+  std::unordered_map<const ProcessControl*, Atom> names;
+  {
+    std::shared_lock lock(impl_->names_mutex);
+    for (const auto& [name, control] : impl_->names) names.emplace(control, name);
+  }
+  std::vector<ProcessStats> out;
+  for (Pid& pid : impl_->table.all()) {
+    const ProcessControl* control = detail::control_of(pid.term());
+    if (control == nullptr) continue;
+    ProcessStats p{.pid = std::move(pid),
+                   .name = std::nullopt,
+                   .handled = control->counters.handled.get(),
+                   .sent = control->counters.sent.get(),
+                   .mailbox_high_water = control->counters.mailbox_high_water.get()};
+    if (auto it = names.find(control); it != names.end()) p.name = it->second;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
 
 }  // namespace spindle

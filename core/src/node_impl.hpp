@@ -103,7 +103,14 @@ struct Node::Impl {
 
   detail::ProcessTable table;
   FunctionTable functions;
-  std::atomic<std::uint32_t> next_number{1};
+  std::atomic<std::uint64_t> next_number{1};  // also counts the spawns
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // What processes that are gone had counted (folded in as each exits), and the sends
+  // from outside the node's processes.
+  std::atomic<std::uint64_t> retired_handled{0};
+  std::atomic<std::uint64_t> retired_sent{0};
+  std::atomic<std::uint64_t> retired_high_water{0};
+  std::atomic<std::uint64_t> external_sent{0};
   std::atomic<std::uint64_t> next_ref{1};
   std::uint32_t ref_salt;
 

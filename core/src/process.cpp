@@ -14,13 +14,21 @@ Pid Process::pid() const noexcept { return control_->pid(); }
 const Pid& Process::parent() const noexcept { return control_->parent; }
 Node& Process::node() const noexcept { return control_->node.public_node; }
 
-bool Process::send(const Pid& to, Term message) { return control_->node.send(to, std::move(message), control_); }
-bool Process::send(Atom name, Term message) { return control_->node.send(name, std::move(message)); }
+bool Process::send(const Pid& to, Term message) {
+  control_->counters.sent.add();
+  return control_->node.send(to, std::move(message), control_);
+}
+bool Process::send(Atom name, Term message) {
+  control_->counters.sent.add();
+  return control_->node.send(name, std::move(message));
+}
 bool Process::send(const RegisteredName& to, Term message) {
+  control_->counters.sent.add();
   return control_->node.send(to, std::move(message), pid());
 }
 bool Process::send(const Ref& alias, Term message) {
   if (control_->node.is_local(alias.node())) return false;  // no local aliases yet
+  control_->counters.sent.add();
   control_->node.route(alias.node(), {RemoteSignal::Kind::send_alias, pid(), alias, Term(), std::move(message)});
   return true;
 }

@@ -96,6 +96,12 @@ Actor::RunResult ProcessControl::run_passive(const RunLimits& limits) noexcept {
   // so a run of one message (request and reply) never pays for it.
   constexpr std::size_t kClockEvery = 256;
   std::chrono::steady_clock::time_point batch_start;
+  std::size_t popped = 0;  // counted in a register, added to the statistics once per run
+  struct AddOnReturn {
+    OwnedCounter& counter;
+    const std::size_t& n;
+    ~AddOnReturn() { counter.add(n); }
+  } count_handled{counters.handled, popped};
   for (std::size_t handled = 0; handled < limits.budget; ++handled) {
     if (handled != 0 && handled % kClockEvery == 0) {
       const auto now = std::chrono::steady_clock::now();
@@ -106,10 +112,11 @@ Actor::RunResult ProcessControl::run_passive(const RunLimits& limits) noexcept {
       }
     }
     if (queue.empty()) {
-      queue.append(mailbox().take_all());
+      take_mailbox();
       if (queue.empty()) return RunResult::Idle;
     }
     auto* e = static_cast<Envelope*>(queue.pop_front());
+    ++popped;
     std::optional<Term> message;
     switch (e->kind) {
       case Kind::Message:
@@ -184,7 +191,7 @@ void ProcessControl::absorb_signals() noexcept {
 
 std::optional<Term> ProcessControl::receive() {
   if (queue.empty()) {
-    queue.append(mailbox().take_all());
+    take_mailbox();
     absorb_signals();
     // An exit signal ended the process: unwind out of process_loop.
     if (exited()) throw ProcessExit(atoms::killed);
@@ -198,6 +205,7 @@ std::optional<Term> ProcessControl::receive() {
     }
   }
   if (e == nullptr) return std::nullopt;
+  counters.handled.add();
   Term message = std::move(e->payload);
   destroy(e);
   if (timeout_ms_ >= 0) restart_receive_timeout();
@@ -205,7 +213,7 @@ std::optional<Term> ProcessControl::receive() {
 }
 
 Actor::RunResult ProcessControl::run_active() noexcept {
-  queue.append(mailbox().take_all());
+  take_mailbox();
   absorb_signals();
   if (exited()) return RunResult::Done;
   bool again = false;

@@ -19,6 +19,7 @@
 #include "local_process.hpp"
 #include "spindle/detail/memory.hpp"
 #include "spindle/actor.hpp"
+#include "spindle/detail/counter.hpp"
 #include "spindle/node.hpp"
 #include "spindle/process.hpp"
 #include "spindle/term.hpp"
@@ -74,6 +75,14 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   std::atomic<bool> has_name{false};  // written under the node's registry lock
   Atom name;                          // guarded by the node's registry lock
 
+  // Statistics, written by the process's worker, read by anyone (Node::process_stats).
+  struct Counters {
+    detail::OwnedCounter handled;             // messages and signals taken from the queue
+    detail::OwnedCounter sent;                // messages it sent
+    detail::OwnedCounter mailbox_high_water;  // most messages found waiting at once
+  };
+  Counters counters;
+
  private:
   // Links and monitors, allocated on first use (most processes have none).
   struct Relations {
@@ -91,6 +100,12 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   };
   Relations& relations();
 
+  /// Moves what the mailbox holds to `queue`, noting how many were waiting.
+  void take_mailbox() noexcept {
+    std::size_t taken = 0;
+    queue.append(mailbox().take_all(taken));
+    counters.mailbox_high_water.raise_to(taken);
+  }
   RunResult run_passive(const RunLimits& limits) noexcept;
   RunResult run_active() noexcept;
   /// Acts on the signals in `queue`, in order, leaving only messages behind.

@@ -95,6 +95,18 @@ void Connection::fail(const std::string& what, const std::exception& e) {
   close(what + ": " + e.what(), true);
 }
 
+ConnectionStats Connection::stats() const {
+  ConnectionStats s;
+  s.address = address_;
+  s.tls = transport_.is_tls();
+  s.up = std::chrono::steady_clock::now() - started_;
+  s.bytes_in = bytes_in_;
+  s.bytes_out = bytes_out_;
+  s.messages_in = messages_in_;
+  s.messages_out = messages_out_;
+  return s;
+}
+
 // ----- reading -----
 
 asio::awaitable<void> Connection::read_loop() {
@@ -119,6 +131,7 @@ asio::awaitable<void> Connection::read_loop() {
           std::memcpy(data, rx + start + 4, have);
           start += 4 + have;
           if (have < length) co_await transport_.read(asio::buffer(data + have, length - have));
+          bytes_in_ += length - have;
           read_since_tick_ = true;
           handle_frame({data, length}, &frame);
           continue;
@@ -136,7 +149,9 @@ asio::awaitable<void> Connection::read_loop() {
         end -= start;
         start = 0;
       }
-      end += co_await transport_.read_some(asio::buffer(rx + end, capacity - end));
+      const std::size_t got = co_await transport_.read_some(asio::buffer(rx + end, capacity - end));
+      end += got;
+      bytes_in_ += got;
       read_since_tick_ = true;
     }
   } catch (const boost::system::system_error& e) {
@@ -147,7 +162,10 @@ asio::awaitable<void> Connection::read_loop() {
 }
 
 void Connection::handle_frame(std::span<const std::uint8_t> frame, const Term* owner) {
-  if (auto message = reader_.read(frame, owner)) deliver(interpret(std::move(*message)));
+  if (auto message = reader_.read(frame, owner)) {
+    ++messages_in_;
+    deliver(interpret(std::move(*message)));
+  }
 }
 
 void Connection::deliver(IncomingControl&& c) {
@@ -189,6 +207,7 @@ void Connection::send_own(Term control) {
 
 void Connection::encode(OutgoingItem* item) {
   peer_.queued_bytes.fetch_sub(item->weight, std::memory_order_relaxed);  // 0 for our own
+  ++messages_out_;
   const std::size_t fragment = (flags_ & flags::fragments) ? owner_.options.fragment_size : 0;
   const RemoteSignal& s = item->signal;
   if (item->is_raw()) {
@@ -251,6 +270,7 @@ asio::awaitable<void> Connection::write_loop() {
           continue;
         }
       }
+      bytes_out_ += output_.size();
       if (gathered_.empty()) {
         co_await transport_.write(asio::buffer(out_.data(), out_.size()));
       } else {

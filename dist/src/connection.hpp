@@ -37,6 +37,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_after_flush(std::chrono::milliseconds timeout);
 
   bool is_open() const noexcept { return !closed_; }
+  /// Its traffic so far (`node` and `queued_bytes` are the owner's to fill in).
+  ConnectionStats stats() const;
   const HandshakePeer& who() const noexcept { return who_; }
   /// "ADDRESS:PORT" of the peer's end, for the log.
   const std::string& address() const noexcept { return address_; }
@@ -89,6 +91,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   NodeList own_;      // our own control messages (acks, replies)
   NodeList backlog_;  // taken from the queue, not yet encoded
   std::uint64_t next_unlink_id_ = 1;
+
+  // Statistics (I/O thread).
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::uint64_t bytes_in_ = 0;
+  std::uint64_t bytes_out_ = 0;
+  std::uint64_t messages_in_ = 0;
+  std::uint64_t messages_out_ = 0;
 };
 
 }  // namespace spindle::dist

@@ -16,6 +16,7 @@
 #include "tls.hpp"
 #include "outgoing.hpp"
 #include "spindle/dist/flags.hpp"
+#include "spindle/dist/observer.hpp"
 #include "spindle/inbox.hpp"
 
 namespace spindle::dist {
@@ -410,12 +411,23 @@ Distribution::Distribution(Node& node, DistributionOptions options)
   const Pid net_kernel = node.spawn<NetKernel>();
   node.register_name(net_kernel, atoms::net_kernel);
   start_rex(node);  // rpc for erl_call and the C and Java interfaces
+  // spindle:stats() and spindle:processes(), for spindle-top and any Erlang node.
+  node.register_function(atom("spindle"), atom("stats"), 0,
+                         [&node, weak = std::weak_ptr<Impl>(impl_)](std::span<const Term>) {
+                           ObservedNode observed{node.stats(), {}};
+                           if (auto impl = weak.lock()) observed.connections = impl->connection_stats();
+                           return stats_term(observed);
+                         });
+  node.register_function(atom("spindle"), atom("processes"), 0,
+                         [&node](std::span<const Term>) { return processes_term(node.process_stats()); });
   node.set_remote_router(std::make_shared<Router>(impl_));
   log().info("{}: distribution up on port {} ({}, EPMD port {}{})", node.name().text(), d.listen_port,
              d.tls ? "TLS" : "TCP", d.epmd_port, d.serving_epmd ? ", embedded" : "");
 }
 
 Distribution::~Distribution() {
+  impl_->node.functions().remove(atom("spindle"), atom("stats"), 0);
+  impl_->node.functions().remove(atom("spindle"), atom("processes"), 0);
   close();
   impl_->node.set_remote_router(nullptr);
   impl_->io.stop();
@@ -429,6 +441,23 @@ bool Distribution::runs_embedded_epmd() const noexcept { return impl_->serving_e
 std::size_t Distribution::queued_bytes(Atom node) const {
   const Peer* peer = impl_->peers.find(node);
   return peer == nullptr ? 0 : peer->queued_bytes.load(std::memory_order_relaxed);
+}
+
+std::vector<ConnectionStats> Distribution::connection_stats() const { return impl_->connection_stats(); }
+
+std::vector<ConnectionStats> Distribution::Impl::connection_stats() {
+  if (closed.load(std::memory_order_acquire)) return {};  // the I/O thread may be gone
+  return on_io_thread([this] {
+    std::vector<ConnectionStats> up;
+    peers.for_each([&up](Peer& p) {
+      if (p.state != Peer::State::up || !p.connection) return;
+      ConnectionStats s = p.connection->stats();
+      s.node = p.name;
+      s.queued_bytes = p.queued_bytes.load(std::memory_order_relaxed);
+      up.push_back(std::move(s));
+    });
+    return up;
+  });
 }
 
 std::vector<Atom> Distribution::connected_nodes() const {

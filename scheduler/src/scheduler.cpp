@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <utility>
 
 #include "handoff.hpp"
+#include "spindle/detail/counter.hpp"
 #include "spindle/scheduler.hpp"
 #include "tbb_pool.hpp"
 
@@ -21,18 +23,13 @@
 namespace spindle {
 namespace {
 
-// A counter written by one thread at a time and read by anyone: a plain load and
-// store (no locked instruction), still free of data races.
-struct Counter {
-  std::atomic<std::uint64_t> value{0};
-  void bump() noexcept { value.store(value.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
-  std::uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
-};
-
+// Each written by the slot's worker only.
 struct alignas(64) SlotStats {
-  Counter runs;
-  Counter handoffs;
-  Counter spawned;
+  detail::OwnedCounter runs;
+  detail::OwnedCounter handoffs;
+  detail::OwnedCounter spawned;
+  detail::OwnedCounter steals;
+  detail::OwnedCounter busy_ns;
 };
 
 // What the calling thread is doing for which scheduler.
@@ -65,13 +62,17 @@ struct Scheduler::Impl {
     detail::handoff_acquire();  // makes the tasks' effects visible to what follows
   }
 
-  static void task_body(void* impl, Actor* actor) noexcept { static_cast<Impl*>(impl)->execute(actor); }
+  static void task_body(void* impl, Actor* actor, int origin) noexcept {
+    static_cast<Impl*>(impl)->execute(actor, origin);
+  }
 
   SlotStats& stats_of(const Worker& w) noexcept { return stats[std::min(w.slot, threads)]; }
 
   // The body of every task: runs `first`, then whatever lands in the run-next slot.
-  void execute(Actor* first) noexcept {
+  // Two clock reads per task (not per actor run: a chain is one task) give the busy time.
+  void execute(Actor* first, int origin) noexcept {
     detail::handoff_acquire();
+    const auto started = std::chrono::steady_clock::now();
     Worker& w = t_worker;
     const Worker saved = w;
     w.owner = &owner;
@@ -79,6 +80,7 @@ struct Scheduler::Impl {
     const int index = detail::TbbPool::current_slot();
     w.slot = index < 0 ? threads : static_cast<std::size_t>(index);
     SlotStats& slot = stats_of(w);
+    if (origin >= 0 && origin != index) slot.steals.add();
     Actor* actor = first;
     for (std::size_t chain = 1; actor != nullptr; ++chain) {
       run_one(*actor, slot);
@@ -88,15 +90,16 @@ struct Scheduler::Impl {
         enqueue(actor);
         break;
       }
-      slot.handoffs.bump();
+      slot.handoffs.add();
     }
+    slot.busy_ns.add(static_cast<std::uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count()));
     w = saved;
     detail::handoff_release();  // lets the pool's final wait see this task's effects
   }
 
   void run_one(Actor& actor, SlotStats& slot) noexcept {
     for (int attempt = 0;; ++attempt) {
-      slot.runs.bump();
+      slot.runs.add();
       switch (Scheduler::run(actor, limits)) {
         case Actor::RunResult::Idle:
           if (actor.mailbox().try_idle() || actor.mailbox().closed()) return Scheduler::release(actor);
@@ -115,7 +118,7 @@ struct Scheduler::Impl {
     Worker& w = t_worker;
     if (w.owner != &owner) return enqueue(actor);
     if (Actor* displaced = std::exchange(w.next, actor)) {
-      stats_of(w).spawned.bump();
+      stats_of(w).spawned.add();
       detail::handoff_release();
       pool->spawn_local(w.slot, displaced);
     }
@@ -161,9 +164,19 @@ SchedulerStats Scheduler::stats() const noexcept {
     s.runs += impl_->stats[i].runs.get();
     s.handoffs += impl_->stats[i].handoffs.get();
     s.spawned += impl_->stats[i].spawned.get();
+    s.steals += impl_->stats[i].steals.get();
   }
   s.enqueued = impl_->enqueued.load(std::memory_order_relaxed);
   return s;
+}
+
+std::vector<WorkerStats> Scheduler::worker_stats() const {
+  std::vector<WorkerStats> workers(impl_->threads);
+  for (std::size_t i = 0; i < impl_->threads; ++i) {
+    const SlotStats& slot = impl_->stats[i];
+    workers[i] = {slot.runs.get(), slot.steals.get(), std::chrono::nanoseconds(slot.busy_ns.get())};
+  }
+  return workers;
 }
 
 Scheduler* Scheduler::current() noexcept { return t_worker.owner; }

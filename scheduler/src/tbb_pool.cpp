@@ -39,8 +39,8 @@ struct TbbPool::Impl {
   // actor runs is one task), which is small beside oneTBB's own cost per task.
   std::atomic<std::size_t> outstanding{0};
 
-  void run(Actor* actor) {
-    body(context, actor);
+  void run(Actor* actor, int origin) {
+    body(context, actor, origin);
     outstanding.fetch_sub(1, std::memory_order_release);
   }
 };
@@ -65,13 +65,13 @@ void TbbPool::wait_until_idle() {
 void TbbPool::spawn_local(std::size_t slot, Actor* actor) {
   Impl& p = *impl_;
   p.outstanding.fetch_add(1, std::memory_order_relaxed);
-  p.groups[std::min(slot, p.threads)].run([&p, actor] { p.run(actor); });
+  p.groups[std::min(slot, p.threads)].run([&p, actor, slot] { p.run(actor, static_cast<int>(slot)); });
 }
 
 void TbbPool::enqueue(Actor* actor) {
   Impl& p = *impl_;
   p.outstanding.fetch_add(1, std::memory_order_relaxed);
-  p.arena.enqueue(p.shared.defer([&p, actor] { p.run(actor); }));
+  p.arena.enqueue(p.shared.defer([&p, actor] { p.run(actor, -1); }));
 }
 
 int TbbPool::current_slot() noexcept { return tbb::this_task_arena::current_thread_index(); }

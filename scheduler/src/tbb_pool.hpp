@@ -20,8 +20,9 @@ namespace detail {
 
 class TbbPool {
  public:
-  /// What every task runs.
-  using Body = void (*)(void* context, Actor* actor) noexcept;
+  /// What every task runs. `origin`: the slot whose deque the task was spawned on, or
+  /// -1 for the shared queue (a task run on another slot than its origin was stolen).
+  using Body = void (*)(void* context, Actor* actor, int origin) noexcept;
 
   TbbPool(std::size_t threads, Body body, void* context);
   /// Waits until every task has run.

@@ -17,6 +17,7 @@
 #include "spindle/functions.hpp"
 #include "spindle/remote.hpp"
 #include "spindle/scheduler.hpp"
+#include "spindle/stats.hpp"
 #include "spindle/term.hpp"
 #include "spindle/timer_queue.hpp"
 
@@ -151,6 +152,13 @@ class Node {
 
   Scheduler& scheduler() noexcept;
   TimerQueue& timers() noexcept;
+
+  // ----- observing -----
+
+  /// The node's counters and its scheduler's (see stats.hpp).
+  NodeStats stats() const;
+  /// Every live process's counters: a walk over all of them, for tools, not hot paths.
+  std::vector<ProcessStats> process_stats() const;
 
   struct Impl;
 

@@ -10,6 +10,7 @@
 /// scheduled exactly when its mailbox goes from idle to non-empty.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace spindle {
@@ -63,19 +64,27 @@ class NodeList {
     if (tail_ == n) tail_ = prev;
     n->next = nullptr;
   }
-  /// Builds a list from a LIFO stack (most recent first), reversing it.
-  static NodeList from_stack(MailboxNode* top) noexcept {
+  /// Builds a list from a LIFO stack (most recent first), reversing it; adds the
+  /// number of nodes to `count`.
+  static NodeList from_stack(MailboxNode* top, std::size_t& count) noexcept {
     NodeList list;
     list.tail_ = top;
     MailboxNode* reversed = nullptr;
+    std::size_t n = 0;
     while (top != nullptr) {
       MailboxNode* next = top->next;
       top->next = reversed;
       reversed = top;
       top = next;
+      ++n;
     }
     list.head_ = reversed;
+    count += n;
     return list;
+  }
+  static NodeList from_stack(MailboxNode* top) noexcept {
+    std::size_t ignored = 0;
+    return from_stack(top, ignored);
   }
 
  private:
@@ -115,15 +124,20 @@ class Mailbox {
 
   // ----- consumer side (the owner, while running) -----
 
-  /// Everything pushed since the last take, oldest first. Empty on an idle or closed
-  /// mailbox (whose state it leaves alone).
-  NodeList take_all() noexcept {
+  /// Everything pushed since the last take, oldest first; `taken` is set to how many.
+  /// Empty on an idle or closed mailbox (whose state it leaves alone).
+  NodeList take_all(std::size_t& taken) noexcept {
+    taken = 0;
     MailboxNode* top = head_.load(std::memory_order_acquire);
     while (top != nullptr && top != idle_marker() && top != closed_marker()) {
       if (head_.compare_exchange_weak(top, nullptr, std::memory_order_acquire, std::memory_order_acquire))
-        return NodeList::from_stack(top);
+        return NodeList::from_stack(top, taken);
     }
     return {};
+  }
+  NodeList take_all() noexcept {
+    std::size_t ignored;
+    return take_all(ignored);
   }
 
   /// Marks the mailbox idle if nothing arrived since the last take. False when

@@ -2,9 +2,11 @@
 /// @file
 /// A work-stealing executor for actors on one oneTBB task arena.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "spindle/actor.hpp"
 
@@ -28,6 +30,15 @@ struct SchedulerStats {
   std::uint64_t handoffs = 0;    ///< runs started through a worker's run-next slot
   std::uint64_t spawned = 0;     ///< actors pushed onto a worker's own deque
   std::uint64_t enqueued = 0;    ///< actors put on the arena's shared queue (outside threads, yields)
+  std::uint64_t steals = 0;      ///< tasks a worker took from another worker's deque
+};
+
+/// One worker's counters since the scheduler started; read while running they are
+/// approximate. Utilisation is the growth of `busy` over the time between two reads.
+struct WorkerStats {
+  std::uint64_t runs = 0;            ///< actor runs
+  std::uint64_t steals = 0;          ///< tasks it took from another worker's deque
+  std::chrono::nanoseconds busy{0};  ///< time spent running actors
 };
 
 /// Runs actors on a oneTBB task arena. Delivering to an idle actor from a worker keeps
@@ -58,6 +69,8 @@ class Scheduler {
   std::size_t threads() const noexcept;
   std::size_t budget() const noexcept;
   SchedulerStats stats() const noexcept;
+  /// Per worker, in arena slot order.
+  std::vector<WorkerStats> worker_stats() const;
 
   /// The scheduler whose worker is running the calling thread, or null.
   static Scheduler* current() noexcept;

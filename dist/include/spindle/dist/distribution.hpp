@@ -79,6 +79,19 @@ struct DistributionOptions {
   std::optional<TlsOptions> tls;
 };
 
+/// One connection to another node, as `Distribution::connection_stats` reads it.
+struct ConnectionStats {
+  Atom node;
+  std::string address;  ///< the peer's "IP:PORT"
+  bool tls = false;
+  std::chrono::nanoseconds up{0};  ///< how long it has been up
+  std::uint64_t bytes_in = 0;      ///< received, frames and ticks (the TCP payload, or what TLS decrypted)
+  std::uint64_t bytes_out = 0;
+  std::uint64_t messages_in = 0;   ///< messages and signals received (a fragmented one once)
+  std::uint64_t messages_out = 0;
+  std::size_t queued_bytes = 0;    ///< waiting to be written (see max_queued_bytes)
+};
+
 class Distribution {
  public:
   /// Starts distribution for `node`, whose name must be "name@host". Throws
@@ -104,6 +117,8 @@ class Distribution {
   std::vector<Atom> connected_nodes() const;
   /// Bytes of signals waiting to be written to `node` (see max_queued_bytes).
   std::size_t queued_bytes(Atom node) const;
+  /// Every connection that is up, with its traffic so far.
+  std::vector<ConnectionStats> connection_stats() const;
   /// Erlang's disconnect_node/1: drops the connection (links and monitors across it get
   /// `noconnection`). False if there was none.
   bool disconnect(Atom node);
