@@ -7,7 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config git
   libtbb-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
-  clang libclang-rt-14-dev openssl
+  clang libclang-rt-14-dev openssl doxygen gnuplot-nox
   erlang-nox erlang-dev
 )
 

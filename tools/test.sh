@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every test: unit and Erlang interop tests in the release build, the
+# Builds and runs every test: unit and Erlang interop tests in the release build (and the
+# API reference, which fails on any Doxygen warning), the
 # whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and everything
 # with threads (all but the single-threaded codec tests, labelled "core") under
 # ThreadSanitizer; then, where clang is installed, a minute of each libFuzzer target
@@ -19,6 +20,8 @@ run_preset() {
 }
 
 run_preset release
+echo "=== release: API reference (Doxygen, no warnings allowed)"
+cmake --build --preset release --target spindle_docs
 run_preset asan
 run_preset tsan -LE '^core$'
 if command -v clang++ >/dev/null 2>&1; then

@@ -187,7 +187,7 @@ void Connection::deliver(IncomingControl&& c) {
       const Spawned spawned =
           start_spawn_request(owner_.node, *c.spawn, [this](const RemoteSignal& s) { ledger_.incoming(s); });
       if (!spawned.result.is_pid())
-        log().debug("spawn request from {} ({}) for {}:{}/{} refused ({})", who_.name, address_, c.spawn->module.text(),
+        log(LogModule::rpc).debug("spawn request from {} ({}) for {}:{}/{} refused ({})", who_.name, address_, c.spawn->module.text(),
                     c.spawn->function.text(), c.spawn->arity, spawned.result.to_string());
       send_own(spawn_reply(c.spawn->request_id, c.spawn->from,
                            (spawned.linked ? 1 : 0) | (spawned.monitored ? 2 : 0), spawned.result));

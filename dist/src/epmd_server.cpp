@@ -152,7 +152,7 @@ class Session {
 
   ~Session() {
     if (const auto node = state_->nodes.remove_owned_by(this))
-      log().info("embedded EPMD on port {}: unregistered {} (port {}, creation {})", state_->port, node->entry.name,
+      log(LogModule::epmd).info("embedded EPMD on port {}: unregistered {} (port {}, creation {})", state_->port, node->entry.name,
                    node->entry.port, node->creation);
     state_->sessions.erase(this);
   }
@@ -237,7 +237,7 @@ class Session {
         if (from_local_peer("KILL_REQ")) co_await reply(kKillRefusal);
         co_return false;
       case Kind::stop:
-        log().info("embedded EPMD on port {}: client {}: STOP_REQ refused (nodes unregister by closing)",
+        log(LogModule::epmd).info("embedded EPMD on port {}: client {}: STOP_REQ refused (nodes unregister by closing)",
                      state_->port, peer_);
         co_return false;
     }
@@ -250,13 +250,13 @@ class Session {
                           : state_->nodes.find(entry.name) != nullptr ? "the name is in use"
                                                                       : nullptr;
     if (refusal != nullptr) {
-      log().info("embedded EPMD on port {}: client {}: cannot register \"{}\": {}", state_->port, peer_, entry.name,
+      log(LogModule::epmd).info("embedded EPMD on port {}: client {}: cannot register \"{}\": {}", state_->port, peer_, entry.name,
                    refusal);
       co_await reply(epmd::alive2_response(1, 0));
       co_return false;
     }
     const NodeTable::Node& node = state_->nodes.add(entry, this, socket_.native_handle());
-    log().info("embedded EPMD on port {}: registered {} (port {}, creation {})", state_->port, node.entry.name,
+    log(LogModule::epmd).info("embedded EPMD on port {}: registered {} (port {}, creation {})", state_->port, node.entry.name,
                  node.entry.port, node.creation);
     co_return co_await reply(epmd::alive2_response(0, node.creation));
   }
@@ -298,7 +298,7 @@ class Session {
     error_code ec;
     co_await asio::async_write(socket_, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
-      log().debug("embedded EPMD on port {}: client {} did not take the answer: {}", state_->port, peer_,
+      log(LogModule::epmd).debug("embedded EPMD on port {}: client {} did not take the answer: {}", state_->port, peer_,
                     ec.message());
     co_return !ec;
   }
@@ -310,7 +310,7 @@ class Session {
   }
 
   void warn(const std::string& what) const {
-    log().warn("embedded EPMD on port {}: client {}: {}", state_->port, peer_, what);
+    log(LogModule::epmd).warn("embedded EPMD on port {}: client {}: {}", state_->port, peer_, what);
   }
 
   std::shared_ptr<State> state_;
@@ -323,7 +323,7 @@ asio::awaitable<void> serve(std::shared_ptr<Session> session) {
   try {
     co_await session->run();
   } catch (const std::exception& e) {
-    log().error("embedded EPMD: a client connection failed: {}", e.what());
+    log(LogModule::epmd).error("embedded EPMD: a client connection failed: {}", e.what());
   }
 }
 
@@ -335,13 +335,13 @@ asio::awaitable<void> accept_clients(std::shared_ptr<State> state) {
     if (state->closed) break;
     if (ec) {
       // Out of descriptors, say: wait a little instead of spinning on the same error.
-      log().warn("embedded EPMD on port {}: accept failed: {}", state->port, ec.message());
+      log(LogModule::epmd).warn("embedded EPMD on port {}: accept failed: {}", state->port, ec.message());
       asio::steady_timer pause(executor, 100ms);
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     if (state->sessions.size() >= state->options.max_connections) {
-      log().warn("embedded EPMD on port {}: {} connections open, the limit; closing a new one", state->port,
+      log(LogModule::epmd).warn("embedded EPMD on port {}: {} connections open, the limit; closing a new one", state->port,
                    state->sessions.size());
       continue;  // `socket` closes as it goes out of scope
     }

@@ -12,7 +12,7 @@ void NetKernel::handle_one_inbox_message(Term message) {
     gen::reply(*this, call->from, atoms::yes);
     return;
   }
-  log().debug("net_kernel: ignored {}", message.to_string().substr(0, 200));
+  log(LogModule::rpc).debug("net_kernel: ignored {}", message.to_string().substr(0, 200));
 }
 
 }  // namespace spindle::dist

@@ -38,10 +38,13 @@ const std::shared_ptr<KeepingSink>& sink() {
 LogCapture& LogCapture::install() {
   static LogCapture capture;
   static const bool registered = [] {
-    // A node that ran before made the logger already (it writes to stderr): add to it.
-    // No node runs now, so nothing logs while the sink goes in.
-    if (auto existing = spdlog::get("spindle")) {
-      existing->sinks().push_back(sink());
+    // A node that ran before made the loggers already (they write to stderr): add to
+    // them, the root "spindle" and its modules' "spindle.*". No node runs now, so nothing
+    // logs while the sink goes in.
+    if (spdlog::get("spindle")) {
+      spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& logger) {
+        if (logger->name().starts_with("spindle")) logger->sinks().push_back(sink());
+      });
       return true;
     }
     auto logger = std::make_shared<spdlog::logger>(

@@ -1,7 +1,7 @@
 #pragma once
 // What a node logged, for tests that assert on it: installs the "spindle" spdlog logger
-// (which Spindle uses when the application registered one) with a sink that keeps every
-// line, besides the usual one to stderr.
+// (whose sinks Spindle's module loggers take when the application registered one) with a
+// sink that keeps every line, besides the usual one to stderr.
 
 #include <string>
 #include <string_view>

@@ -160,9 +160,13 @@ inline constexpr Atom apply = detail::well_known_atom("apply");
 
 }  // namespace spindle
 
+// Hashes for the standard containers (left out of the API reference: Doxygen 1.9 cannot
+// place a specialization declared outside namespace std).
+/// @cond
 template <>
 struct std::hash<spindle::Atom> {
   std::size_t operator()(spindle::Atom a) const noexcept {
     return std::size_t{a.index()} * 0x9E3779B97F4A7C15ull;
   }
 };
+/// @endcond

@@ -627,6 +627,9 @@ struct ExactLess {
 
 }  // namespace spindle
 
+// Hashes for the standard containers (left out of the API reference: Doxygen 1.9 cannot
+// place a specialization declared outside namespace std).
+/// @cond
 template <>
 struct std::hash<spindle::Term> {
   std::size_t operator()(const spindle::Term& t) const noexcept { return t.hash(); }
@@ -639,3 +642,4 @@ template <>
 struct std::hash<spindle::Ref> {
   std::size_t operator()(const spindle::Ref& r) const noexcept { return r.hash(); }
 };
+/// @endcond

@@ -14,7 +14,7 @@ namespace spindle {
 
 struct PrintOptions {
   /// Pids, references and ports of this node print as `<0.ID.SERIAL>`; those of other
-  /// nodes print the node name in place of the 0, as in `<'b@host'.ID.SERIAL>`.
+  /// nodes print the node name in place of the 0, as in ``<'b@host'.ID.SERIAL>``.
   Atom local_node = atoms::nonode_at_nohost;
   /// Print lists of printable Latin-1 characters as strings, as `~p` does.
   bool strings = true;
@@ -49,8 +49,8 @@ struct ParseOptions {
   std::size_t max_depth = 100'000;
 };
 
-/// Parses one term in Erlang syntax (`{ok, [1, 2.5, "str", <<"bin">>, #{a => b}]}`),
-/// optionally followed by `.`. Also accepts `fun M:F/A`. Pids, references, ports and
+/// Parses one term in Erlang syntax (``{ok, [1, 2.5, "str", <<"bin">>, #{a => b}]}``),
+/// optionally followed by a full stop. Also accepts `fun M:F/A`. Pids, references, ports and
 /// closures have no text form.
 Term parse_term(std::string_view text, const ParseOptions& options = {});
 
