@@ -49,7 +49,7 @@ std::string default_cookie() {
     if (errno != EEXIST) throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
     // Someone else made it just now: read theirs.
   } else if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    throw std::runtime_error(path + " must be accessible by its owner only");
+    throw std::runtime_error(path + " must be accessible by its owner only (chmod 400), as Erlang requires");
   }
   std::ifstream in(path);
   std::stringstream text;
