@@ -626,7 +626,11 @@ SplitEncodingSize split_encoded_size(const Term& term, std::size_t min_external)
 
 void split_encode_to(const Term& term, std::span<std::uint8_t> out, std::span<ExternalBytes> externals,
                      std::size_t min_external) {
-  const SplitEncodingSize size = split_encoded_size(term, min_external);
+  split_encode_to(term, split_encoded_size(term, min_external), out, externals, min_external);
+}
+
+void split_encode_to(const Term& term, const SplitEncodingSize& size, std::span<std::uint8_t> out,
+                     std::span<ExternalBytes> externals, std::size_t min_external) {
   if (out.size() < size.bytes || externals.size() < size.externals)
     throw std::length_error("split_encode_to: the term needs " + std::to_string(size.bytes) + " bytes and " +
                             std::to_string(size.externals) + " external parts");

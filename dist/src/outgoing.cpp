@@ -71,7 +71,7 @@ OutgoingItem* OutgoingItem::make(RemoteSignal&& signal) {
     std::copy(atoms.begin(), atoms.end(), item->control_atom_list.begin());
     item->control_atom_count = atoms.size();
   }
-  etf::split_encode_to(item->signal.payload, {bytes + control_size, size.bytes}, {externals, size.externals},
+  etf::split_encode_to(item->signal.payload, size, {bytes + control_size, size.bytes}, {externals, size.externals},
                        kMinExternal);
   if (size.externals == 0) item->signal.payload = Term();  // the bytes carry it all
   item->weight = sizeof(OutgoingItem) + size.externals * sizeof(etf::ExternalBytes) + control_size + size.bytes;

@@ -175,5 +175,9 @@ struct SplitEncodingSize {
 SplitEncodingSize split_encoded_size(const Term& term, std::size_t min_external);
 void split_encode_to(const Term& term, std::span<std::uint8_t> out, std::span<ExternalBytes> externals,
                      std::size_t min_external);
+/// The same without walking the term a second time: `size` is what
+/// `split_encoded_size(term, min_external)` returned (a term never changes, so it holds).
+void split_encode_to(const Term& term, const SplitEncodingSize& size, std::span<std::uint8_t> out,
+                     std::span<ExternalBytes> externals, std::size_t min_external);
 
 }  // namespace spindle::etf
