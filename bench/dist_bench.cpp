@@ -12,13 +12,13 @@
 // messages/s), bulk (MB/s), setup (ms per connection set-up). The server also answers
 // the Erlang drivers' rpc (dist_bench:echo/1) and gen_server calls (bench_gen).
 
-#include <csignal>
 #include <iostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "spindle/dist/distribution.hpp"
+#include "stop_signals.hpp"
 #include "spindle/gen_server.hpp"
 #include "spindle/inbox.hpp"
 
@@ -183,11 +183,7 @@ int main(int argc, char** argv) {
   drive->add_option("--size", size, "binary size for bulk")->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  const spindle::tools::StopSignals stop;  // before any thread starts
   try {
     Node node({.name = name, .scheduler = {.threads = threads}});
     dist::Distribution distribution(node, {.cookie = cookie, .epmd_port = epmd_port, .fragment_size = fragment_size});
@@ -196,8 +192,7 @@ int main(int argc, char** argv) {
       node.register_function(atom("dist_bench"), atom("echo"), 1, [](std::span<const Term> args) { return args[0]; });
       node.register_name(node.spawn<BenchGen>(), atom("bench_gen"));
       std::cout << "ready" << std::endl;
-      int signal = 0;
-      sigwait(&stop, &signal);
+      stop.wait();
       node.stop();
       return 0;
     }

@@ -15,8 +15,6 @@
 // SIGINT or SIGTERM, then closes its connections and exits 0. Bad arguments: status 2;
 // a node that cannot start (port taken, name in use): status 1, with the reason on stderr.
 
-#include <cerrno>
-#include <csignal>
 #include <iostream>
 #include <string>
 
@@ -26,6 +24,7 @@
 
 #include "demo_services.hpp"
 #include "stats_report.hpp"
+#include "stop_signals.hpp"
 #include "spindle/dist/distribution.hpp"
 
 namespace {
@@ -89,12 +88,7 @@ int main(int argc, char** argv) {
   const std::string node_name = long_name.empty() ? short_name + "@" + short_host_name() : long_name;
   tls.verify = !no_verify;
 
-  // Signals are taken with sigwait on this thread only: block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const spindle::tools::StopSignals stop_signals;  // before any thread starts
 
   try {
     spindle::Node node({.name = node_name, .scheduler = {.threads = threads}});
@@ -113,11 +107,9 @@ int main(int argc, char** argv) {
       }
       std::cout << "ready " << node_name << std::endl;
       spindle::tools::StatsReport report;
-      const timespec interval{static_cast<time_t>(stats_interval), 0};
-      while (stats_interval == 0 ? sigwaitinfo(&stop_signals, nullptr) < 0 : sigtimedwait(&stop_signals, nullptr, &interval) < 0) {
-        if (errno == EAGAIN)  // the interval passed
-          std::cout << report.line({node.stats(), distribution.connection_stats()}) << std::endl;
-      }
+      stop_signals.wait(std::chrono::seconds(stats_interval), [&] {
+        std::cout << report.line({node.stats(), distribution.connection_stats()}) << std::endl;
+      });
       node.stop();          // processes end; their exit signals go out first
       distribution.close();  // then the connections, after what is queued is sent
     }
