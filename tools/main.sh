@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up, build the release tools, round-trip a term through spindle-etf,
 # show an erl node talking to spindle-node, and measure the ETF codec, the actor runtime
-# and the distribution against BEAM on this machine.
+# and the distribution against BEAM on this machine (bench/report.sh: a Markdown report
+# and a chart in build/benchmarks/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -15,11 +16,9 @@ echo "$term"
 echo "$term" | "$etf" encode | "$etf" decode
 echo "== spindle-etf: bytes from Erlang's term_to_binary, decoded"
 erl -noshell -eval 'io:put_chars(term_to_binary({self(), make_ref(), fun lists:sum/1, #{<<"k">> => [a|b]}, -(1 bsl 100)})), halt().' | "$etf" decode
-echo "== ETF codec throughput, Spindle vs BEAM (this machine, one run)"
-bench/compare_codec.sh "${SPINDLE_BENCH_SECONDS:-0.4}" 3
-echo "== Actor workloads, Spindle vs BEAM (this machine, one run)"
-bench/compare_actors.sh "${SPINDLE_BENCH_ROUNDS:-3}"
 echo "== The distribution: an erl node talks to spindle-node"
 bash tools/dist_demo.sh
-echo "== Distribution over loopback, Spindle vs BEAM (this machine, one run)"
-bench/compare_dist.sh "${SPINDLE_BENCH_ROUNDS:-3}"
+echo "== Spindle vs BEAM on this machine: the ETF codec, actor workloads, the distribution"
+bench/report.sh build/benchmarks "${SPINDLE_BENCH_ROUNDS:-3}"
+cat build/benchmarks/report.md
+echo "(chart: build/benchmarks/ratios.svg)"
