@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every test: unit and Erlang interop tests in the release build (and the
-# API reference, which fails on any Doxygen warning), the
+# API reference, which fails on any Doxygen warning; and the libraries under clang), the
 # whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and everything
 # with threads (all but the single-threaded codec tests, labelled "core") under
 # ThreadSanitizer; then, where clang is installed, a minute of each libFuzzer target
@@ -22,6 +22,9 @@ run_preset() {
 run_preset release
 echo "=== release: API reference (Doxygen, no warnings allowed)"
 cmake --build --preset release --target spindle_docs
+echo "=== clang: the libraries and tools build with -Werror under clang too"
+cmake --preset clang >/dev/null
+cmake --build --preset clang
 run_preset asan
 run_preset tsan -LE '^core$'
 if command -v clang++ >/dev/null 2>&1; then
