@@ -11,17 +11,7 @@ rounds=${1:-3}
 threads=${2:-2}
 bin=${BUILD_DIR:-build}/bin
 cookie=spindle-bench
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$((20000 + RANDOM % 12000))  # below the ephemeral range
-export ERL_EPMD_PORT=$port
+source tools/background_nodes.sh  # work, pids, port
 erlc -o "$work" bench/dist_bench.erl
 # A neutral EPMD: neither server is the one that serves it.
 epmd -port "$port" &

@@ -12,17 +12,7 @@ seconds=${1:-120}
 peers=${2:-3}
 bin=${BUILD_DIR:-build}/bin
 [ -x "$bin/spindle-node" ] || { echo "soak: build first (cmake --preset release && cmake --build --preset release)"; exit 2; }
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$((20000 + RANDOM % 12000))  # below the ephemeral range
-export ERL_EPMD_PORT=$port
+source tools/background_nodes.sh  # work, pids, port
 cookie=spindle-soak
 erlc -o "$work" bench/soak.erl
 

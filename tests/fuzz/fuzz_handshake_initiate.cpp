@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-#include "fuzz_support.hpp"
+#include "fuzz_handshake.hpp"
 #include "spindle/dist/flags.hpp"
 #include "spindle/dist/handshake.hpp"
 
@@ -31,21 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string expected = (data[0] & 1) ? kPeer : "";
   Handshake h = Handshake::initiate({kName, flags::ours, 42, kCookie}, expected, [] { return kChallenge; });
   SPINDLE_FUZZ_CHECK(h.start().size() == 1);
-  spindle::fuzz::PacketStream packets({data + 1, size - 1}, 2);
-  std::span<const std::uint8_t> packet;
-  while (packets.next(packet)) {
-    const bool was_done = h.done();
-    try {
-      for (const Packet& reply : h.receive(packet)) SPINDLE_FUZZ_CHECK(!reply.empty() && reply.size() <= 0xFFFF);
-    } catch (const HandshakeError&) {
-      return 0;
-    }
-    SPINDLE_FUZZ_CHECK(!was_done);  // nothing is accepted after the end
-    if (h.done()) {
-      SPINDLE_FUZZ_CHECK(valid_node_name(h.peer().name));
-      SPINDLE_FUZZ_CHECK(expected.empty() || h.peer().name == expected);
-      SPINDLE_FUZZ_CHECK((h.peer().flags & flags::mandatory_25) == flags::mandatory_25);
-    }
+  if (spindle::fuzz::run_handshake(h, {data + 1, size - 1})) {
+    SPINDLE_FUZZ_CHECK(valid_node_name(h.peer().name));
+    SPINDLE_FUZZ_CHECK(expected.empty() || h.peer().name == expected);
+    SPINDLE_FUZZ_CHECK((h.peer().flags & flags::mandatory_25) == flags::mandatory_25);
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -83,6 +84,12 @@ class FaultInjection : public test::DistInterop {
     spin.node.send(erl_worker, tuple(spin.inbox.pid(), atom("ping")));
     EXPECT_EQ(spin.inbox.receive(10s), tuple(erl_worker, atom("pong")));
   }
+
+  // A rogue peer, linked to and monitored by the node's processes, sends `last_words`
+  // and dies. Then links and monitors get noconnection, the log says so once, an erl
+  // node's connection still works, and the rogue's name connects again from a clean
+  // slate (echo answers it): that connection is returned.
+  std::unique_ptr<RawPeer> die_midway(SpindleNode& spin, const std::function<void(RawPeer&)>& last_words);
 };
 
 // The node's worker links to (trapping exits) and another monitors the rogue's pid; the
@@ -104,60 +111,51 @@ void expect_noconnection(SpindleNode& spin) {
   EXPECT_EQ(spin.next("down"), tuple(atom("down"), rogue_pid(), atoms::noconnection));
 }
 
-// After a peer died mid-message, the same node name connects again and what it sends
-// is read from a clean slate: echo answers it.
-void expect_clean_reconnect(SpindleNode& spin, RawPeer& again) {
-  again.send(tuple(kRegSend, rogue_pid(), atom(""), atom("echo")),
-             encoded(tuple(rogue_pid(), atom("hello_again"))));
-  const auto reply = again.receive(10s);
-  ASSERT_TRUE(reply.has_value());
-  ASSERT_TRUE(reply->payload.has_value());
-  EXPECT_EQ(*reply->payload, atom("hello_again"));
-  (void)spin;
+std::unique_ptr<RawPeer> FaultInjection::die_midway(SpindleNode& spin,
+                                                    const std::function<void(RawPeer&)>& last_words) {
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
+  auto peer = rogue(spin);
+  const std::string address = peer->address();
+  watch_rogue(spin, *peer);
+  last_words(*peer);
+  peer.reset();
+  expect_noconnection(spin);
+  expect_logged_once(address, "closed by the peer");
+  expect_beam_still_answers(spin, erl_worker);
+  auto again = rogue(spin);
+  again->send(tuple(kRegSend, rogue_pid(), atom(""), atom("echo")), encoded(tuple(rogue_pid(), atom("hello_again"))));
+  const auto reply = again->receive(10s);
+  EXPECT_TRUE(reply.has_value() && reply->payload.has_value() && *reply->payload == atom("hello_again"));
+  return again;
 }
 
 TEST_F(FaultInjection, APeerKilledMidFrameLosesOnlyItsPartialFrame) {
   SpindleNode spin("spin@127.0.0.1", epmd_port);
-  ErlangNode beam(beam_name("beam"), erlang_options());
-  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
-  auto peer = rogue(spin);
-  const std::string address = peer->address();
-  watch_rogue(spin, *peer);
-  // A frame announced as 1000 bytes, of which 40 arrive; then the peer is gone.
-  const auto frame = peer->frames(tuple(kRegSend, rogue_pid(), atom(""), atom("echo")),
-                                  encoded(binary(std::string(1000, 'x'))));
-  ASSERT_EQ(frame.size(), 1u);
-  const std::uint8_t length[4] = {0, 0, 3, 232};
-  peer->write(length);
-  peer->write(std::span(frame[0]).first(40));
-  peer.reset();
-  expect_noconnection(spin);
-  expect_logged_once(address, "closed by the peer");
-  expect_beam_still_answers(spin, erl_worker);
-  expect_clean_reconnect(spin, *rogue(spin));
+  die_midway(spin, [](RawPeer& peer) {
+    // A frame announced as 1000 bytes, of which 40 arrive.
+    const auto frame = peer.frames(tuple(kRegSend, rogue_pid(), atom(""), atom("echo")),
+                                   encoded(binary(std::string(1000, 'x'))));
+    ASSERT_EQ(frame.size(), 1u);
+    const std::uint8_t length[4] = {0, 0, 3, 232};
+    peer.write(length);
+    peer.write(std::span(frame[0]).first(40));
+  });
 }
 
 TEST_F(FaultInjection, APeerKilledMidFragmentedMessageLosesOnlyThatMessage) {
   SpindleNode spin("spin@127.0.0.1", epmd_port);
-  ErlangNode beam(beam_name("beam"), erlang_options());
-  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
-  auto peer = rogue(spin);
-  const std::string address = peer->address();
-  watch_rogue(spin, *peer);
-  // Three of the four fragments of a message to echo; then the peer is gone.
-  const auto fragments = peer->frames(tuple(kRegSend, rogue_pid(), atom(""), atom("echo")),
-                                      encoded(tuple(rogue_pid(), binary(std::string(3000, 'x')))), 1000);
-  ASSERT_EQ(fragments.size(), 4u);
-  for (std::size_t i = 0; i < 3; ++i) peer->write_frame(fragments[i]);
-  peer.reset();
-  expect_noconnection(spin);
-  expect_logged_once(address, "closed by the peer");
-  expect_beam_still_answers(spin, erl_worker);
-  // The new connection knows nothing of the old one's fragments: its own message is
-  // read whole, and the last fragment of the lost one is a protocol error.
-  auto again = rogue(spin);
-  expect_clean_reconnect(spin, *again);
-  again->write_frame(fragments[3]);
+  std::vector<std::vector<std::uint8_t>> fragments;
+  auto again = die_midway(spin, [&fragments](RawPeer& peer) {
+    // Three of the four fragments of a message to echo.
+    fragments = peer.frames(tuple(kRegSend, rogue_pid(), atom(""), atom("echo")),
+                            encoded(tuple(rogue_pid(), binary(std::string(3000, 'x')))), 1000);
+    ASSERT_EQ(fragments.size(), 4u);
+    for (std::size_t i = 0; i < 3; ++i) peer.write_frame(fragments[i]);
+  });
+  // The new connection knows nothing of the old one's fragments: the last fragment of
+  // the lost message is a protocol error there.
+  again->write_frame(fragments.at(3));
   EXPECT_TRUE(again->closed_by_node(10s));
 }
 
