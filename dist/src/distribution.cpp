@@ -446,8 +446,13 @@ std::size_t Distribution::queued_bytes(Atom node) const {
 std::vector<ConnectionStats> Distribution::connection_stats() const { return impl_->connection_stats(); }
 
 std::vector<ConnectionStats> Distribution::Impl::connection_stats() {
-  if (closed.load(std::memory_order_acquire)) return {};  // the I/O thread may be gone
-  return on_io_thread([this] {
+  // Read on the I/O thread. A caller (spindle:stats() runs on a worker) may get here as
+  // the distribution closes and its I/O thread stops for good: then the reading never
+  // runs, and after a second it gets none rather than waiting forever.
+  if (closed.load(std::memory_order_acquire)) return {};
+  auto reading = std::make_shared<std::promise<std::vector<ConnectionStats>>>();
+  std::future<std::vector<ConnectionStats>> result = reading->get_future();
+  asio::post(io, [this, reading] {
     std::vector<ConnectionStats> up;
     peers.for_each([&up](Peer& p) {
       if (p.state != Peer::State::up || !p.connection) return;
@@ -456,8 +461,10 @@ std::vector<ConnectionStats> Distribution::Impl::connection_stats() {
       s.queued_bytes = p.queued_bytes.load(std::memory_order_relaxed);
       up.push_back(std::move(s));
     });
-    return up;
+    reading->set_value(std::move(up));
   });
+  if (result.wait_for(std::chrono::seconds(1)) != std::future_status::ready) return {};
+  return result.get();
 }
 
 std::vector<Atom> Distribution::connected_nodes() const {

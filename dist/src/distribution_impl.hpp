@@ -31,7 +31,8 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   /// Runs `f` on the I/O thread and waits for its result.
   template <class F>
   auto on_io_thread(F&& f) -> decltype(f());
-  /// Every connection that is up (nothing once closed).
+  /// Every connection that is up (nothing once closed, or when the I/O thread does not
+  /// answer within a second).
   std::vector<ConnectionStats> connection_stats();
 
   // ----- I/O thread -----

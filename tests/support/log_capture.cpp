@@ -58,10 +58,13 @@ LogCapture& LogCapture::install() {
 
 std::vector<std::string> LogCapture::lines() const { return sink()->snapshot(); }
 
-std::vector<std::string> LogCapture::lines_containing(std::string_view text) const {
+std::size_t LogCapture::count() const { return lines().size(); }
+
+std::vector<std::string> LogCapture::lines_containing(std::string_view text, std::size_t since) const {
+  std::vector<std::string> all = lines();
   std::vector<std::string> found;
-  for (std::string& line : lines())
-    if (line.find(text) != std::string::npos) found.push_back(std::move(line));
+  for (std::size_t i = since; i < all.size(); ++i)
+    if (all[i].find(text) != std::string::npos) found.push_back(std::move(all[i]));
   return found;
 }
 

@@ -17,8 +17,10 @@ class LogCapture {
 
   /// Every line logged so far.
   std::vector<std::string> lines() const;
-  /// The lines that contain `text`.
-  std::vector<std::string> lines_containing(std::string_view text) const;
+  /// How many lines were logged so far (a mark for `lines_containing`).
+  std::size_t count() const;
+  /// The lines after the first `since` that contain `text`.
+  std::vector<std::string> lines_containing(std::string_view text, std::size_t since = 0) const;
 };
 
 }  // namespace spindle::test
