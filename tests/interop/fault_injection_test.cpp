@@ -47,6 +47,17 @@ std::vector<std::uint8_t> encoded(const Term& t) {
   return {out.data(), out.data() + out.size()};
 }
 
+// AddressSanitizer keeps freed memory in quarantine (256 MB by default), so resident
+// memory grows with every allocation made, kept or not. Under it, LeakSanitizer checks
+// instead that nothing is kept; the bounds on resident memory hold in the other builds.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kResidentMemoryTellsWhatIsKept = false;
+#elif defined(__has_feature)
+constexpr bool kResidentMemoryTellsWhatIsKept = !__has_feature(address_sanitizer);
+#else
+constexpr bool kResidentMemoryTellsWhatIsKept = true;
+#endif
+
 // The test process's resident memory, in bytes.
 std::size_t resident_bytes() {
   std::ifstream status("/proc/self/status");
@@ -214,7 +225,9 @@ TEST_F(FaultInjection, HostileFramesCloseOnlyTheirOwnConnection) {
     expect_beam_still_answers(spin, erl_worker);
   }
   // Nothing held for the dropped peers (a generous bound: the allocator keeps some).
-  EXPECT_LT(resident_bytes(), memory_before + (std::size_t{64} << 20));
+  if (kResidentMemoryTellsWhatIsKept) {
+    EXPECT_LT(resident_bytes(), memory_before + (std::size_t{64} << 20));
+  }
 }
 
 // Every message brings atoms never seen before: the table fills up to its bound, the
@@ -287,7 +300,9 @@ TEST_F(FaultInjection, WrongCookiesInALoopAreEachRefused) {
     const std::string address = attempt();
     expect_logged_once(address, "wrong digest", since);
   }
-  EXPECT_LT(resident_bytes(), memory_before + (std::size_t{16} << 20));
+  if (kResidentMemoryTellsWhatIsKept) {
+    EXPECT_LT(resident_bytes(), memory_before + (std::size_t{16} << 20));
+  }
   EXPECT_TRUE(log.lines_containing(kCookie).empty());
   EXPECT_TRUE(log.lines_containing(guess).empty());
   expect_beam_still_answers(spin, erl_worker);
