@@ -194,9 +194,10 @@ void Distribution::Impl::queue_overflowed(Peer& peer) {
     peer.connection->close(why, true);  // connection_closed ends the overflow
     return;
   }
+  // No connection yet: drop what is queued, but let a connection attempt under way go on.
+  // Voiding it would let the next send start a second attempt beside it, and the peer,
+  // seeing two, would keep one we then throw away (a CI run lost a reconnect that way).
   log().warn("{}: dropping what is queued for {}: {}", name.text(), peer.name.text(), why);
-  ++peer.attempt;  // an attempt under way is void
-  peer.state = Peer::State::idle;
   fail_queued(peer);
   peer.overflowing.store(false, std::memory_order_release);
 }
@@ -225,7 +226,10 @@ asio::awaitable<void> Distribution::Impl::connect(Peer& peer, std::uint64_t atte
   const std::string full(peer.name.text());
   const auto superseded = [&] { return peer.attempt != attempt || peer.state != Peer::State::connecting; };
   const auto give_up = [&](const std::string& why) {
-    if (superseded()) return;
+    if (superseded()) {
+      log().info("{}: an attempt to connect to {} that another replaced ended: {}", name.text(), full, why);
+      return;
+    }
     log().warn("{}: cannot connect to {}: {}", name.text(), full, why);
     peer.state = Peer::State::idle;
     fail_queued(peer);
@@ -251,7 +255,10 @@ asio::awaitable<void> Distribution::Impl::connect(Peer& peer, std::uint64_t atte
     Transport link = transport(std::move(socket));
     Handshake handshake = Handshake::initiate(handshake_config(), full);
     co_await run_handshake(link, handshake, options.setup_time, host);
-    if (superseded()) co_return;  // the peer's own connection won meanwhile
+    if (superseded()) {  // the peer's own connection won meanwhile
+      log().info("{}: dropped a connection to {}: another attempt replaced this one", name.text(), full);
+      co_return;
+    }
     install(peer, std::move(link), handshake);
   } catch (const HandshakeError& e) {
     if (e.reason() == HandshakeError::Reason::lost_race && !superseded()) {
