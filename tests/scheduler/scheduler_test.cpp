@@ -178,6 +178,58 @@ TEST(Scheduler, ActorsWakeEachOtherThroughWorkers) {
   EXPECT_GT(scheduler.stats().handoffs, 0u);   // wake-ups ran through the run-next slot
 }
 
+// Keeps its unread mail in a plain member, as processes do, and passes every note on to
+// `next`: from a worker, that wakes `next` in the same task, right after this run.
+class Forwarder : public Actor {
+ public:
+  Forwarder(Scheduler& scheduler, Actor& next) : scheduler_(scheduler), next_(next) {}
+  ~Forwarder() override {
+    NodeList rest = mailbox().close();
+    while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
+  }
+  std::atomic<int> forwarded{0};
+
+ protected:
+  RunResult run(const RunLimits& limits) noexcept override {
+    for (std::size_t i = 0; i < limits.budget; ++i) {
+      if (pending_.empty()) pending_ = mailbox().take_all();
+      if (pending_.empty()) return RunResult::Idle;
+      scheduler_.deliver(next_, pending_.pop_front());
+      forwarded.fetch_add(1, std::memory_order_relaxed);
+    }
+    return RunResult::Yield;
+  }
+  void retain() noexcept override {}
+  void release() noexcept override {}
+
+ private:
+  Scheduler& scheduler_;
+  Actor& next_;
+  NodeList pending_;
+};
+
+// An actor that goes idle on one worker and is woken by an outside thread may run next
+// on another worker while the first is still busy (here with the slow actor it woke).
+// The new run must see what the last one left: ThreadSanitizer checks it, as a wake-up
+// from outside once missed that edge (the push that found the mailbox idle did not
+// acquire the state that the previous run released).
+TEST(Scheduler, AnActorWokenOnAnotherWorkerSeesWhatItsLastRunLeft) {
+  Latch latch;
+  Recorder slow(latch, 100'000);
+  constexpr int kNotes = 300;
+  {
+    Scheduler scheduler({.threads = 2});
+    Forwarder forwarder(scheduler, slow);
+    for (int i = 0; i < kNotes; ++i) {
+      scheduler.deliver(forwarder, new Note(i));
+      std::this_thread::sleep_for(100us);  // long enough for the forwarder to go idle
+    }
+    ASSERT_TRUE(latch.wait_for(kNotes));
+    EXPECT_EQ(forwarder.forwarded.load(), kNotes);
+  }
+  EXPECT_EQ(slow.seen.size(), static_cast<std::size_t>(kNotes));
+}
+
 TEST(TimerQueue, FiresInDeadlineOrderAndCancels) {
   std::mutex mutex;
   std::vector<int> fired;

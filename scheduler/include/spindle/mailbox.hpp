@@ -104,13 +104,18 @@ class Mailbox {
   Mailbox(const Mailbox&) = delete;
   Mailbox& operator=(const Mailbox&) = delete;
 
-  /// Any thread. One CAS in the common case.
+  /// Any thread. One CAS in the common case. The CAS acquires as well as releases: a
+  /// push that finds the mailbox idle schedules the owner, and the worker that runs it
+  /// next must see what the previous run left in the owner's state; the pusher passes it
+  /// on only if it took it from the `try_idle` that ended that run (ThreadSanitizer
+  /// caught a run reading the previous run's queue without that edge). On x86 the
+  /// instruction is the same.
   Push push(MailboxNode* node) noexcept {
     MailboxNode* old = head_.load(std::memory_order_relaxed);
     for (;;) {
       if (old == closed_marker()) return Push::Closed;
       node->next = old == idle_marker() ? nullptr : old;
-      if (head_.compare_exchange_weak(old, node, std::memory_order_release, std::memory_order_relaxed))
+      if (head_.compare_exchange_weak(old, node, std::memory_order_acq_rel, std::memory_order_relaxed))
         return old == idle_marker() ? Push::QueuedWasIdle : Push::Queued;
     }
   }
