@@ -88,11 +88,28 @@ Node::Impl::Target Node::Impl::resolve(const Pid& pid) const {
   return {control, std::move(found)};
 }
 
+namespace {
+// Links and monitors placed or removed change only the target's own bookkeeping, so they
+// do not wake an idle target: it takes them, in order, ahead of whatever wakes it next
+// (see Mailbox::push_quietly). A gen_server:call from another node is a monitor, the
+// request and a demonitor, and only the request needs the server to run.
+bool deliver_to(ProcessControl& target, Envelope* e) {
+  switch (e->kind) {
+    case Kind::Link:
+    case Kind::Unlink:
+    case Kind::Monitor:
+    case Kind::Demonitor:
+      return target.node.scheduler.deliver_quietly(target, e);
+    default:
+      return target.node.scheduler.deliver(target, e);
+  }
+}
+}  // namespace
+
 bool Node::Impl::deliver(const Pid& to, Envelope* e) {
   const Target target = resolve(to);
   // A closed mailbox may belong to a node already destroyed: do not touch its scheduler.
-  if (target.control != nullptr && !target.control->mailbox().closed() &&
-      target.control->node.scheduler.deliver(*target.control, e))
+  if (target.control != nullptr && !target.control->mailbox().closed() && deliver_to(*target.control, e))
     return true;
   if (target.control == nullptr && to && !is_local(to.node())) {
     route_envelope(to, e);
@@ -106,7 +123,7 @@ void Node::Impl::request(const Pid& requester, const Pid& target, Kind kind, con
   const Target t = resolve(target);
   if (t.control != nullptr && !t.control->mailbox().closed()) {
     auto* e = new detail::Signal(kind, object, requester, ref);
-    if (t.control->node.scheduler.deliver(*t.control, e)) return;
+    if (deliver_to(*t.control, e)) return;
     detail::destroy(e);
   }
   if (t.control == nullptr && target && !is_local(target.node())) {

@@ -327,6 +327,32 @@ TEST(Monitors, DemonitorStopsTheDownMessage) {
   EXPECT_EQ(inbox.receive(), Term(atom("marker")));  // nothing came before the marker
 }
 
+// Monitors and links placed on an idle process wait in its mailbox until something else
+// wakes it (a remote gen_server:call is a monitor, the request and a demonitor, and only
+// the request should run the server); they are still in force, in order, when it runs.
+TEST(Monitors, BookkeepingSignalsDoNotRunAnIdleProcessButStillHold) {
+  Node node({.scheduler = {.threads = 2}});
+  Inbox inbox(node);
+  const Pid target = node.spawn<Echo>();
+  node.send(target, tuple(inbox.pid(), atom("hello")));
+  ASSERT_TRUE(inbox.receive(10s).has_value());
+  const auto handled = [&] {
+    for (const ProcessStats& p : node.process_stats())
+      if (p.pid == target) return p.handled;
+    return std::uint64_t{0};
+  };
+  ASSERT_EQ(handled(), 1u);
+  const Ref kept = inbox.monitor(target);
+  const Ref dropped = inbox.monitor(target);
+  inbox.demonitor(dropped);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(handled(), 1u);  // nothing ran it
+  node.exit(target, atoms::kill);
+  EXPECT_EQ(down_reason(inbox, kept), Term(atoms::killed));  // the monitor was in force
+  node.send(inbox.pid(), atom("marker"));
+  EXPECT_EQ(inbox.receive(), Term(atom("marker")));  // and the demonitored one sent nothing
+}
+
 // ----- active processes, timers, run_in -----
 
 TEST(Process, ActiveProcessLoopsUntilItReturnsFalse) {

@@ -66,6 +66,42 @@ TEST(Mailbox, ClosedMailboxRefusesAndReturnsWhatWasLeft) {
   EXPECT_TRUE(box.close().empty());
 }
 
+TEST(Mailbox, QuietPushesWaitForTheNextWakeUpAndComeFirst) {
+  Mailbox box;
+  EXPECT_EQ(box.push_quietly(new Item(1)), Mailbox::Push::Held);
+  EXPECT_EQ(box.push_quietly(new Item(2)), Mailbox::Push::Held);
+  EXPECT_TRUE(box.idle());                          // nobody was asked to run the owner
+  EXPECT_TRUE(box.take_all().empty());              // and a take does not steal them
+  EXPECT_EQ(box.push(new Item(3)), Mailbox::Push::QueuedWasIdle);
+  EXPECT_FALSE(box.idle());
+  EXPECT_EQ(box.push_quietly(new Item(4)), Mailbox::Push::Queued);  // owner scheduled: just queued
+  EXPECT_EQ(values(box.take_all()), (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_TRUE(box.try_idle());
+}
+
+TEST(Mailbox, TooManyQuietPushesWakeTheOwner) {
+  Mailbox box;
+  for (int i = 0; i < static_cast<int>(Mailbox::kHeldLimit); ++i)
+    EXPECT_EQ(box.push_quietly(new Item(i)), Mailbox::Push::Held);
+  EXPECT_EQ(box.push_quietly(new Item(99)), Mailbox::Push::QueuedWasIdle);
+  EXPECT_EQ(values(box.take_all()), (std::vector<int>{0, 1, 2, 99}));
+  EXPECT_TRUE(box.try_idle());
+  EXPECT_EQ(box.push_quietly(new Item(5)), Mailbox::Push::Held);  // the count starts again
+  EXPECT_EQ(values(box.close()), (std::vector<int>{5}));
+}
+
+TEST(Mailbox, ClaimingAnIdleMailboxTakesWhatItHolds) {
+  Mailbox box;
+  EXPECT_EQ(box.push_quietly(new Item(1)), Mailbox::Push::Held);
+  EXPECT_TRUE(box.try_claim());
+  EXPECT_FALSE(box.try_claim());
+  EXPECT_EQ(values(box.take_all()), (std::vector<int>{1}));
+  EXPECT_TRUE(box.try_idle());
+  Item late(2);
+  box.close();
+  EXPECT_EQ(box.push_quietly(&late), Mailbox::Push::Closed);
+}
+
 TEST(Mailbox, NodeListEditing) {
   NodeList list;
   Item a(1), b(2), c(3), d(4);

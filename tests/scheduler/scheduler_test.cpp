@@ -127,6 +127,26 @@ TEST(Scheduler, WakeRunsAnIdleActorOnce) {
   EXPECT_FALSE(scheduler.deliver(actor, &refused));
 }
 
+TEST(Scheduler, QuietDeliveriesWaitUntilTooManyArePending) {
+  Latch latch;
+  Recorder actor(latch);
+  Scheduler scheduler({.threads = 2});
+  const int held = static_cast<int>(Mailbox::kHeldLimit);
+  for (int i = 0; i < held; ++i) EXPECT_TRUE(scheduler.deliver_quietly(actor, new Note(i)));
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(actor.runs.load(), 0);  // held, not run
+  EXPECT_TRUE(scheduler.deliver_quietly(actor, new Note(held)));  // one too many: runs
+  ASSERT_TRUE(latch.wait_for(held + 1));
+  for (int i = 0; i < 400 && !actor.mailbox().idle(); ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(actor.mailbox().idle());  // the run is over: `seen` is ours to read
+  std::vector<int> in_order(held + 1);
+  for (int i = 0; i <= held; ++i) in_order[i] = i;
+  EXPECT_EQ(actor.seen, in_order);
+  EXPECT_TRUE(scheduler.deliver_quietly(actor, new Note(10)));  // held again, until
+  EXPECT_TRUE(scheduler.deliver(actor, new Note(11)));          // a plain delivery wakes it
+  ASSERT_TRUE(latch.wait_for(held + 3));
+}
+
 // Actors delivering to each other from workers: a long relay through many actors.
 class Relay : public Actor {
  public:

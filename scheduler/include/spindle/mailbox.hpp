@@ -5,9 +5,17 @@
 /// Producers push onto a LIFO stack with one compare-and-swap; the single consumer takes
 /// the whole stack at once and reverses it, which restores arrival order (and so each
 /// sender's order). The head pointer also encodes the consumer's state, as in CAF's
-/// mailbox: `idle` (nothing queued and nobody scheduled to read) and `closed`. A push
-/// that finds the mailbox idle tells the pusher to schedule the owner, so an actor is
-/// scheduled exactly when its mailbox goes from idle to non-empty.
+/// mailbox: `idle` (nobody scheduled to read) and `closed`. A push that finds the mailbox
+/// idle tells the pusher to schedule the owner, so an actor is scheduled exactly when its
+/// mailbox goes from idle to non-empty.
+///
+/// A quiet push queues an item without waking an idle owner: bookkeeping (a monitor or a
+/// link placed on a process) need not run the process until something else does, and is
+/// then handled first, in arrival order. An idle mailbox keeps its quiet items in the
+/// same stack, so a later wake-up takes them along with what woke it; the low bits of the
+/// head (nodes are at least 8-byte aligned) mark it idle and count the items held, and
+/// once `kHeldLimit` wait, the next quiet push wakes the owner like any other, so
+/// bookkeeping sent to a process that never gets a message cannot pile up.
 
 #include <atomic>
 #include <cstddef>
@@ -16,7 +24,7 @@
 namespace spindle {
 
 /// A link in a mailbox. Messages derive from it (one allocation per message).
-struct MailboxNode {
+struct alignas(8) MailboxNode {
   MailboxNode* next = nullptr;
 };
 
@@ -97,6 +105,7 @@ class Mailbox {
   enum class Push {
     Queued,         ///< delivered; the owner is already scheduled or running
     QueuedWasIdle,  ///< delivered to an idle mailbox: the pusher must schedule the owner
+    Held,           ///< delivered quietly to an idle mailbox: it waits for the next wake-up
     Closed,         ///< the owner is gone; the node was not taken
   };
 
@@ -110,21 +119,24 @@ class Mailbox {
   /// on only if it took it from the `try_idle` that ended that run (ThreadSanitizer
   /// caught a run reading the previous run's queue without that edge). On x86 the
   /// instruction is the same.
-  Push push(MailboxNode* node) noexcept {
-    MailboxNode* old = head_.load(std::memory_order_relaxed);
-    for (;;) {
-      if (old == closed_marker()) return Push::Closed;
-      node->next = old == idle_marker() ? nullptr : old;
-      if (head_.compare_exchange_weak(old, node, std::memory_order_acq_rel, std::memory_order_relaxed))
-        return old == idle_marker() ? Push::QueuedWasIdle : Push::Queued;
-    }
-  }
+  Push push(MailboxNode* node) noexcept { return push(node, /*wake=*/true); }
+
+  /// The most quiet items an idle mailbox holds before a quiet push wakes its owner.
+  static constexpr std::uintptr_t kHeldLimit = 3;
+
+  /// Any thread: like `push`, but an idle owner holding fewer than `kHeldLimit` items
+  /// stays idle (`Held`) and finds the node ahead of whatever wakes it next.
+  Push push_quietly(MailboxNode* node) noexcept { return push(node, /*wake=*/false); }
 
   /// Any thread: claims an idle mailbox for running (to schedule an actor without a
   /// message). True when the caller must schedule the owner.
   bool try_claim() noexcept {
-    MailboxNode* expected = idle_marker();
-    return head_.compare_exchange_strong(expected, nullptr, std::memory_order_acquire, std::memory_order_relaxed);
+    MailboxNode* old = head_.load(std::memory_order_relaxed);
+    while (is_idle(old)) {
+      if (head_.compare_exchange_weak(old, stack_of(old), std::memory_order_acquire, std::memory_order_relaxed))
+        return true;
+    }
+    return false;
   }
 
   // ----- consumer side (the owner, while running) -----
@@ -134,7 +146,7 @@ class Mailbox {
   NodeList take_all(std::size_t& taken) noexcept {
     taken = 0;
     MailboxNode* top = head_.load(std::memory_order_acquire);
-    while (top != nullptr && top != idle_marker() && top != closed_marker()) {
+    while (top != nullptr && !is_idle(top) && top != closed_marker()) {
       if (head_.compare_exchange_weak(top, nullptr, std::memory_order_acquire, std::memory_order_acquire))
         return NodeList::from_stack(top, taken);
     }
@@ -155,16 +167,45 @@ class Mailbox {
   /// Closes the mailbox for good; later pushes fail. Returns what was still queued.
   NodeList close() noexcept {
     MailboxNode* top = head_.exchange(closed_marker(), std::memory_order_acq_rel);
-    if (top == idle_marker() || top == closed_marker()) return {};
-    return NodeList::from_stack(top);
+    if (top == closed_marker()) return {};
+    return NodeList::from_stack(stack_of(top));
   }
 
   bool closed() const noexcept { return head_.load(std::memory_order_acquire) == closed_marker(); }
-  bool idle() const noexcept { return head_.load(std::memory_order_acquire) == idle_marker(); }
+  /// Nobody is scheduled to read (quietly pushed items may be waiting).
+  bool idle() const noexcept { return is_idle(head_.load(std::memory_order_acquire)); }
 
  private:
-  // Sentinels that are never valid node addresses (nodes are at least 8-byte aligned).
-  static MailboxNode* idle_marker() noexcept { return reinterpret_cast<MailboxNode*>(std::uintptr_t{1}); }
+  Push push(MailboxNode* node, bool wake) noexcept {
+    MailboxNode* old = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (old == closed_marker()) return Push::Closed;
+      const bool was_idle = is_idle(old);
+      const std::uintptr_t held = held_count(old);
+      const bool hold = was_idle && !wake && held < kHeldLimit;
+      node->next = stack_of(old);
+      MailboxNode* const desired = hold ? idle_head(node, held + 1) : node;
+      if (head_.compare_exchange_weak(old, desired, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        if (!was_idle) return Push::Queued;
+        return hold ? Push::Held : Push::QueuedWasIdle;
+      }
+    }
+  }
+
+  // The head of an idle mailbox has bit 0 set and the number of items it holds in bits 1
+  // and 2 (`idle_marker` when it holds none). A running mailbox's head is a plain node
+  // address or null; `closed_marker` is neither.
+  static constexpr std::uintptr_t kIdleBit = 1;
+  static constexpr std::uintptr_t kTagBits = 7;
+  static std::uintptr_t bits(MailboxNode* head) noexcept { return reinterpret_cast<std::uintptr_t>(head); }
+  static bool is_idle(MailboxNode* head) noexcept { return (bits(head) & kIdleBit) != 0; }
+  static std::uintptr_t held_count(MailboxNode* head) noexcept { return is_idle(head) ? (bits(head) & kTagBits) >> 1 : 0; }
+  static MailboxNode* idle_head(MailboxNode* top, std::uintptr_t held) noexcept {
+    return reinterpret_cast<MailboxNode*>(bits(top) | kIdleBit | held << 1);
+  }
+  /// The stack under a head that is idle or running (not closed).
+  static MailboxNode* stack_of(MailboxNode* head) noexcept { return reinterpret_cast<MailboxNode*>(bits(head) & ~kTagBits); }
+  static MailboxNode* idle_marker() noexcept { return idle_head(nullptr, 0); }
   static MailboxNode* closed_marker() noexcept { return reinterpret_cast<MailboxNode*>(std::uintptr_t{2}); }
 
   std::atomic<MailboxNode*> head_{idle_marker()};

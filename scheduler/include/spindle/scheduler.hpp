@@ -62,6 +62,16 @@ class Scheduler {
     return pushed != Mailbox::Push::Closed;
   }
 
+  /// Puts `node` in `actor`'s mailbox without waking an idle actor: it is handled, in
+  /// arrival order, when something else wakes the actor. For signals that only change
+  /// the actor's own bookkeeping; once `Mailbox::kHeldLimit` wait, the actor is woken
+  /// after all. False if the mailbox is closed (the node was not taken).
+  bool deliver_quietly(Actor& actor, MailboxNode* node) {
+    const Mailbox::Push pushed = actor.mailbox().push_quietly(node);
+    if (pushed == Mailbox::Push::QueuedWasIdle) schedule_retained(actor);
+    return pushed != Mailbox::Push::Closed;
+  }
+
   /// Schedules `actor` if its mailbox is idle (for an actor that must run without mail,
   /// such as a new one). False if it was already scheduled, running or closed.
   bool wake(Actor& actor);
