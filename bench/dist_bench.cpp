@@ -166,6 +166,7 @@ int main(int argc, char** argv) {
   std::int64_t size = 65536;
   std::size_t threads = 0;
   std::size_t fragment_size = dist::DistributionOptions{}.fragment_size;
+  std::int64_t io_busy_wait_us = dist::DistributionOptions{}.io_busy_wait.count();
   for (CLI::App* sub : {app.add_subcommand("serve", "serve bench_server"), app.add_subcommand("drive", "run a workload")}) {
     sub->add_option("--name", name, "node name")->required();
     sub->add_option("--cookie", cookie, "cookie")->required();
@@ -173,6 +174,8 @@ int main(int argc, char** argv) {
     sub->add_option("--threads", threads, "worker threads");
     sub->add_option("--fragment-size", fragment_size, "bytes per fragment of large messages")
         ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+    sub->add_option("--io-busy-wait", io_busy_wait_us, "microseconds the I/O thread polls before it sleeps")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
   }
   CLI::App* drive = app.get_subcommand("drive");
   drive->add_option("--target", target, "the node running bench_server")->required();
@@ -186,7 +189,10 @@ int main(int argc, char** argv) {
   const spindle::tools::StopSignals stop;  // before any thread starts
   try {
     Node node({.name = name, .scheduler = {.threads = threads}});
-    dist::Distribution distribution(node, {.cookie = cookie, .epmd_port = epmd_port, .fragment_size = fragment_size});
+    dist::Distribution distribution(node, {.cookie = cookie,
+                                                  .epmd_port = epmd_port,
+                                                  .fragment_size = fragment_size,
+                                                  .io_busy_wait = std::chrono::microseconds(io_busy_wait_us)});
     if (app.got_subcommand("serve")) {
       node.register_name(node.spawn<BenchServer>(), atom("bench_server"));
       node.register_function(atom("dist_bench"), atom("echo"), 1, [](std::span<const Term> args) { return args[0]; });

@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
   hidden_flag->excludes(visible_flag);
   app.add_option("--net-ticktime", net_ticktime, "seconds of silence after which a peer is taken for dead")
       ->check(CLI::Range(1, 3600));
+  unsigned io_busy_wait = static_cast<unsigned>(spindle::dist::DistributionOptions{}.io_busy_wait.count());
+  app.add_option("--io-busy-wait", io_busy_wait,
+                 "microseconds the I/O thread polls after traffic before it sleeps (0: at once; lower latency for CPU)")
+      ->check(CLI::Range(0, 1'000'000));
   unsigned stats_interval = 0;
   app.add_option("--stats-interval", stats_interval, "print a line of statistics every SECONDS")
       ->check(CLI::Range(1, 86400));
@@ -99,6 +103,7 @@ int main(int argc, char** argv) {
                  .epmd_port = epmd_port,
                  .listen_port = listen_port,
                  .net_ticktime = std::chrono::seconds(net_ticktime),
+                 .io_busy_wait = std::chrono::microseconds(io_busy_wait),
                  .tls = tls.certfile.empty() ? std::nullopt : std::optional(tls)});
       if (demo) {
         spindle::demo::start_echo(node);

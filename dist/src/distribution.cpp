@@ -9,6 +9,7 @@
 #include "epmd_client.hpp"
 #include "epmd_server.hpp"
 #include "handshake_io.hpp"
+#include "io_loop.hpp"
 #include "log.hpp"
 #include "net_kernel.hpp"
 #include "rpc.hpp"
@@ -386,10 +387,7 @@ void Distribution::Impl::shutdown() {
 Distribution::Distribution(Node& node, DistributionOptions options)
     : impl_(std::make_shared<Impl>(node, std::move(options))) {
   Impl& d = *impl_;
-  d.io_thread = std::thread([&d] {
-    auto work = asio::make_work_guard(d.io);
-    d.io.run();
-  });
+  d.io_thread = std::thread([&d] { run_io_loop(d.io, d.options.io_busy_wait); });
   try {
     d.on_io_thread([&d] {
       d.acceptor.emplace(d.io);

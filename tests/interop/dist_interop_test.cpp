@@ -340,7 +340,9 @@ TEST_F(DistInterop, GarbageClosesOnlyThatConnection) {
 }
 
 TEST_F(DistInterop, TwoSpindleNodesAndABeamNodeAllTalk) {
-  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  // This one's I/O thread sleeps as soon as it is idle; the other node busy-waits first
+  // (the default): both ways of running the I/O thread carry the same traffic.
+  SpindleNode spin("spin@127.0.0.1", epmd_port, {.io_busy_wait = std::chrono::microseconds(0)});
   ChildProcess other({SPINDLE_NODE_BINARY, "--name", "other@127.0.0.1", "--cookie", kCookie, "--demo", "--epmd-port",
                       std::to_string(epmd_port)});
   test::wait_ready(other, "ready other@127.0.0.1", 30s);

@@ -73,6 +73,11 @@ struct DistributionOptions {
   /// are dropped until the connection is gone (so none overtakes a dropped one). A peer
   /// that stops reading thus costs at most this much memory.
   std::size_t max_queued_bytes = std::size_t{1} << 30;
+  /// How long the I/O thread keeps polling after its last event before it sleeps. A
+  /// reply written within it reaches the I/O thread without a wake-up from the kernel,
+  /// which is most of a round trip's cost on loopback; the price is this much CPU after
+  /// each burst of traffic (none while idle). Zero: sleep at once.
+  std::chrono::microseconds io_busy_wait = std::chrono::microseconds(200);
   /// What a peer may make us hold: frame and message sizes, fragments in progress.
   FrameLimits limits = {};
   /// TLS for every connection; none: plain TCP (Erlang's default, inet_tcp_dist).

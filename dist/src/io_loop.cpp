@@ -1,0 +1,29 @@
+#include "io_loop.hpp"
+
+#include <thread>
+
+namespace spindle::dist {
+
+void run_io_loop(asio::io_context& io, std::chrono::microseconds busy_wait) {
+  auto work = asio::make_work_guard(io);
+  if (busy_wait.count() <= 0) {
+    io.run();
+    return;
+  }
+  using Clock = std::chrono::steady_clock;
+  while (!io.stopped()) {
+    io.run_one();  // sleeps until something happens
+    Clock::time_point until = Clock::now() + busy_wait;
+    while (!io.stopped()) {
+      if (io.poll() > 0) {
+        until = Clock::now() + busy_wait;
+      } else if (Clock::now() >= until) {
+        break;
+      } else {
+        std::this_thread::yield();  // a core shared with the thread that will answer
+      }
+    }
+  }
+}
+
+}  // namespace spindle::dist

@@ -1,0 +1,16 @@
+#pragma once
+// The I/O thread's loop, with a short busy wait before it sleeps.
+
+#include <chrono>
+
+#include "asio.hpp"
+
+namespace spindle::dist {
+
+/// Runs `io` until it is stopped. After each event it keeps polling for `busy_wait`
+/// before it blocks again: the reply to a message it just delivered is usually written
+/// within that time, and then reaches this thread without waking it from the kernel
+/// (BEAM's schedulers busy-wait before sleeping for the same reason). Zero: never.
+void run_io_loop(asio::io_context& io, std::chrono::microseconds busy_wait);
+
+}  // namespace spindle::dist
