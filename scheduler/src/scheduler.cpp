@@ -7,10 +7,16 @@
 //    steal it. Chains are capped (`handoff_limit`) so a busy pair cannot hold a worker.
 //  - Actors woken from outside threads, and actors that used up their budget, go on the
 //    arena's shared FIFO queue, so a yield really lets the others go first.
+//  - A worker whose chain ends waits up to `busy_wait` in the catcher slot before its
+//    task returns: an actor woken from outside in that time is handed to it directly
+//    (one CAS each side) instead of through the arena, where a sleeping thread would
+//    have to be woken. That wake-up is most of a remote round trip's cost.
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <thread>
 #include <utility>
 
 #include "handoff.hpp"
@@ -30,7 +36,11 @@ struct alignas(64) SlotStats {
   detail::OwnedCounter spawned;
   detail::OwnedCounter steals;
   detail::OwnedCounter busy_ns;
+  detail::OwnedCounter caught;
 };
+
+// The catcher slot: empty, a worker waiting, or the actor handed to it.
+Actor* const kWaiting = reinterpret_cast<Actor*>(std::uintptr_t{1});
 
 // What the calling thread is doing for which scheduler.
 struct Worker {
@@ -53,6 +63,7 @@ struct Scheduler::Impl {
         threads(resolve_threads(options.threads)),
         limits{std::max<std::size_t>(1, options.budget), options.time_slice},
         handoff_limit(std::max<std::size_t>(1, options.handoff_limit)),
+        busy_wait(options.busy_wait),
         stats(new SlotStats[threads + 1]),
         pool(std::make_unique<detail::TbbPool>(threads, &Impl::task_body, this)) {}
 
@@ -81,20 +92,49 @@ struct Scheduler::Impl {
     w.slot = index < 0 ? threads : static_cast<std::size_t>(index);
     SlotStats& slot = stats_of(w);
     if (origin >= 0 && origin != index) slot.steals.add();
-    Actor* actor = first;
-    for (std::size_t chain = 1; actor != nullptr; ++chain) {
-      run_one(*actor, slot);
-      actor = std::exchange(w.next, nullptr);
-      if (actor == nullptr) break;
-      if (chain >= handoff_limit) {
-        enqueue(actor);
-        break;
+    for (Actor* actor = first; actor != nullptr; actor = catch_one(slot)) {
+      for (std::size_t chain = 1; actor != nullptr; ++chain) {
+        run_one(*actor, slot);
+        actor = std::exchange(w.next, nullptr);
+        if (actor == nullptr) break;
+        if (chain >= handoff_limit) {
+          enqueue(actor);
+          break;
+        }
+        slot.handoffs.add();
       }
-      slot.handoffs.add();
     }
     slot.busy_ns.add(static_cast<std::uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count()));
     w = saved;
     detail::handoff_release();  // lets the pool's final wait see this task's effects
+  }
+
+  // Waits up to `busy_wait` for an actor woken from outside; null when none came. Only
+  // the last task running waits: with others queued or running (a yield, a spawn), this
+  // worker is better given back to oneTBB, and another worker may already be waiting.
+  Actor* catch_one(SlotStats& slot) noexcept {
+    if (busy_wait.count() <= 0 || pool->outstanding() != 1) return nullptr;
+    Actor* expected = nullptr;
+    if (!catcher.compare_exchange_strong(expected, kWaiting, std::memory_order_relaxed)) return nullptr;
+    const auto until = std::chrono::steady_clock::now() + busy_wait;
+    for (;;) {
+      Actor* caught = catcher.load(std::memory_order_acquire);
+      if (caught == kWaiting && std::chrono::steady_clock::now() >= until) {
+        if (catcher.compare_exchange_strong(caught, nullptr, std::memory_order_acquire)) return nullptr;
+      }
+      if (caught != kWaiting) {  // handed over: the slot is ours to empty
+        catcher.store(nullptr, std::memory_order_relaxed);
+        slot.caught.add();
+        return caught;
+      }
+      std::this_thread::yield();  // the core may be the one the waker needs
+    }
+  }
+
+  // From outside the workers: to a waiting worker if there is one.
+  bool hand_to_catcher(Actor* actor) noexcept {
+    Actor* expected = kWaiting;
+    return catcher.compare_exchange_strong(expected, actor, std::memory_order_release, std::memory_order_relaxed);
   }
 
   void run_one(Actor& actor, SlotStats& slot) noexcept {
@@ -116,7 +156,7 @@ struct Scheduler::Impl {
   // `actor` is retained for the run to come.
   void schedule(Actor* actor) {
     Worker& w = t_worker;
-    if (w.owner != &owner) return enqueue(actor);
+    if (w.owner != &owner) return hand_to_catcher(actor) ? void() : enqueue(actor);
     if (Actor* displaced = std::exchange(w.next, actor)) {
       stats_of(w).spawned.add();
       detail::handoff_release();
@@ -134,6 +174,8 @@ struct Scheduler::Impl {
   const std::size_t threads;
   const RunLimits limits;
   const std::size_t handoff_limit;
+  const std::chrono::nanoseconds busy_wait;
+  std::atomic<Actor*> catcher{nullptr};
   std::unique_ptr<SlotStats[]> stats;  // one per arena slot, plus one for anything else
   std::atomic<std::uint64_t> enqueued{0};
   std::unique_ptr<detail::TbbPool> pool;
@@ -165,6 +207,7 @@ SchedulerStats Scheduler::stats() const noexcept {
     s.handoffs += impl_->stats[i].handoffs.get();
     s.spawned += impl_->stats[i].spawned.get();
     s.steals += impl_->stats[i].steals.get();
+    s.caught += impl_->stats[i].caught.get();
   }
   s.enqueued = impl_->enqueued.load(std::memory_order_relaxed);
   return s;

@@ -74,6 +74,8 @@ void TbbPool::enqueue(Actor* actor) {
   p.arena.enqueue(p.shared.defer([&p, actor] { p.run(actor, -1); }));
 }
 
+std::size_t TbbPool::outstanding() const noexcept { return impl_->outstanding.load(std::memory_order_relaxed); }
+
 int TbbPool::current_slot() noexcept { return tbb::this_task_arena::current_thread_index(); }
 
 }  // namespace spindle::detail

@@ -39,6 +39,9 @@ class TbbPool {
   /// Onto the arena's shared FIFO queue.
   void enqueue(Actor* actor);
 
+  /// Tasks queued or running, the caller's own included (a snapshot).
+  std::size_t outstanding() const noexcept;
+
   /// The calling thread's slot in its current arena, or -1.
   static int current_slot() noexcept;
 

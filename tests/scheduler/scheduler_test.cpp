@@ -147,6 +147,28 @@ TEST(Scheduler, QuietDeliveriesWaitUntilTooManyArePending) {
   ASSERT_TRUE(latch.wait_for(held + 3));
 }
 
+// A worker that runs out of actors waits a little for one woken from outside (the I/O
+// thread delivering the next request) and runs it without a sleeping thread being woken.
+TEST(Scheduler, AWaitingWorkerCatchesActorsWokenFromOutside) {
+  for (const auto busy_wait : {std::chrono::nanoseconds(50ms), std::chrono::nanoseconds(0)}) {
+    Latch latch;
+    Recorder actor(latch);
+    Scheduler scheduler({.threads = 2, .busy_wait = busy_wait});
+    constexpr int kNotes = 40;
+    for (int i = 0; i < kNotes; ++i) {
+      ASSERT_TRUE(scheduler.deliver(actor, new Note(i)));
+      ASSERT_TRUE(latch.wait_for(i + 1));  // handled, so the next one finds it idle
+      std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(actor.seen.size(), static_cast<std::size_t>(kNotes));
+    if (busy_wait.count() > 0) {
+      EXPECT_GE(scheduler.stats().caught, kNotes / 2u);  // most went straight to the waiting worker
+    } else {
+      EXPECT_EQ(scheduler.stats().caught, 0u);
+    }
+  }
+}
+
 // Actors delivering to each other from workers: a long relay through many actors.
 class Relay : public Actor {
  public:
@@ -202,19 +224,20 @@ TEST(Scheduler, ActorsWakeEachOtherThroughWorkers) {
 // `next`: from a worker, that wakes `next` in the same task, right after this run.
 class Forwarder : public Actor {
  public:
-  Forwarder(Scheduler& scheduler, Actor& next) : scheduler_(scheduler), next_(next) {}
+  explicit Forwarder(Actor& next) : next_(next) {}
   ~Forwarder() override {
     NodeList rest = mailbox().close();
     while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
   }
   std::atomic<int> forwarded{0};
+  Scheduler* scheduler = nullptr;  // the one running it, set before any delivery
 
  protected:
   RunResult run(const RunLimits& limits) noexcept override {
     for (std::size_t i = 0; i < limits.budget; ++i) {
       if (pending_.empty()) pending_ = mailbox().take_all();
       if (pending_.empty()) return RunResult::Idle;
-      scheduler_.deliver(next_, pending_.pop_front());
+      scheduler->deliver(next_, pending_.pop_front());
       forwarded.fetch_add(1, std::memory_order_relaxed);
     }
     return RunResult::Yield;
@@ -223,7 +246,6 @@ class Forwarder : public Actor {
   void release() noexcept override {}
 
  private:
-  Scheduler& scheduler_;
   Actor& next_;
   NodeList pending_;
 };
@@ -236,10 +258,11 @@ class Forwarder : public Actor {
 TEST(Scheduler, AnActorWokenOnAnotherWorkerSeesWhatItsLastRunLeft) {
   Latch latch;
   Recorder slow(latch, 100'000);
+  Forwarder forwarder(slow);  // actors outlive the scheduler that runs them
   constexpr int kNotes = 300;
   {
     Scheduler scheduler({.threads = 2});
-    Forwarder forwarder(scheduler, slow);
+    forwarder.scheduler = &scheduler;
     for (int i = 0; i < kNotes; ++i) {
       scheduler.deliver(forwarder, new Note(i));
       std::this_thread::sleep_for(100us);  // long enough for the forwarder to go idle

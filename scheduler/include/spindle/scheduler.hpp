@@ -22,6 +22,11 @@ struct SchedulerOptions {
   /// Actors one worker runs back to back through its "run next" slot (an actor woken by
   /// the one that just ran) before it lets the rest of its queue go first.
   std::size_t handoff_limit = 64;
+  /// How long a worker that has run out of actors waits for one woken from outside the
+  /// workers (the distribution's I/O thread delivering the next request) before it goes
+  /// back to oneTBB, which puts it to sleep. The actor it catches runs without a
+  /// sleeping thread being woken. At most one worker waits at a time; zero: none does.
+  std::chrono::nanoseconds busy_wait = std::chrono::microseconds(100);
 };
 
 /// Counters, summed over workers; read while running they are approximate.
@@ -31,6 +36,7 @@ struct SchedulerStats {
   std::uint64_t spawned = 0;     ///< actors pushed onto a worker's own deque
   std::uint64_t enqueued = 0;    ///< actors put on the arena's shared queue (outside threads, yields)
   std::uint64_t steals = 0;      ///< tasks a worker took from another worker's deque
+  std::uint64_t caught = 0;      ///< actors woken from outside that a waiting worker ran at once
 };
 
 /// One worker's counters since the scheduler started; read while running they are
