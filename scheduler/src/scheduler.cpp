@@ -79,8 +79,9 @@ struct Scheduler::Impl {
 
   SlotStats& stats_of(const Worker& w) noexcept { return stats[std::min(w.slot, threads)]; }
 
-  // The body of every task: runs `first`, then whatever lands in the run-next slot.
-  // Two clock reads per task (not per actor run: a chain is one task) give the busy time.
+  // The body of every task: runs `first`, then whatever lands in the run-next slot, then
+  // what the catcher hands over. Two clock reads per chain (not per actor run) give the
+  // busy time.
   void execute(Actor* first, int origin) noexcept {
     detail::handoff_acquire();
     const auto started = std::chrono::steady_clock::now();
@@ -92,7 +93,8 @@ struct Scheduler::Impl {
     w.slot = index < 0 ? threads : static_cast<std::size_t>(index);
     SlotStats& slot = stats_of(w);
     if (origin >= 0 && origin != index) slot.steals.add();
-    for (Actor* actor = first; actor != nullptr; actor = catch_one(slot)) {
+    auto busy_since = started;
+    for (Actor* actor = first; actor != nullptr;) {
       for (std::size_t chain = 1; actor != nullptr; ++chain) {
         run_one(*actor, slot);
         actor = std::exchange(w.next, nullptr);
@@ -103,8 +105,11 @@ struct Scheduler::Impl {
         }
         slot.handoffs.add();
       }
+      // Time spent waiting in the catcher is not busy time.
+      slot.busy_ns.add(static_cast<std::uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - busy_since).count()));
+      actor = catch_one(slot);
+      if (actor != nullptr) busy_since = std::chrono::steady_clock::now();
     }
-    slot.busy_ns.add(static_cast<std::uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count()));
     w = saved;
     detail::handoff_release();  // lets the pool's final wait see this task's effects
   }
