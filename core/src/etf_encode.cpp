@@ -13,7 +13,6 @@
 #include <zlib.h>
 
 #include "spindle/detail/big_endian.hpp"
-#include "hash_mix.hpp"
 #include "small_stack.hpp"
 #include "spindle/etf.hpp"
 
@@ -173,14 +172,16 @@ class AtomBytesCache {
     return cache;
   }
 
+  // Atom indices are handed out in sequence, so their low bits spread entries evenly.
   const Entry& get(Atom a) noexcept {
-    Entry& e = entries_[detail::mix64(a.index()) & (kEntries - 1)];
-    if (e.atom_plus_one != a.index() + 1) fill(e, a);
+    Entry& e = entries_[a.index() & (kEntries - 1)];
+    if (e.atom_plus_one != a.index() + 1) [[unlikely]]
+      fill(e, a);
     return e;
   }
 
  private:
-  static void fill(Entry& e, Atom a) noexcept {
+  [[gnu::noinline]] static void fill(Entry& e, Atom a) noexcept {
     const std::string_view text = a.text();
     e.atom_plus_one = a.index() + 1;
     e.size = 0;
@@ -204,31 +205,28 @@ class Encoder {
   void encode(const Term& root) {
     if (!leaf(root)) one(root);
     while (!stack_.empty()) {
+      // Write the top frame's terms in a tight loop. A boxed term that pushes a frame of
+      // its own (it has boxed terms inside) ends the loop, since the push may move `f`;
+      // one written whole (a float, a binary, a tuple of leaves) does not.
+      const std::size_t depth = stack_.size();
       Frame& f = stack_.back();
-      // Write leaves in a tight loop; stop at the first boxed term (or the frame's end).
-      const Term* boxed = nullptr;
+      bool pushed = false;
       switch (f.kind) {
         case Frame::Range:
-          while (boxed == nullptr && f.next != f.end) {
-            const Term* t = f.next++;
-            if (!leaf(*t)) boxed = t;
-          }
+          while (!pushed && f.next != f.end) pushed = write(*f.next++, depth);
           break;
         case Frame::MapPairs:  // K1, V1, K2, V2... from keys[] and values[] = keys + count
-          while (boxed == nullptr && f.next != f.end) {
+          while (!pushed && f.next != f.end) {
             const Term* t = f.value_pending ? f.next++ + f.value_offset : f.next;
             f.value_pending = !f.value_pending;
-            if (!leaf(*t)) boxed = t;
+            pushed = write(*t, depth);
           }
           break;
         case Frame::ListCells:
-          boxed = list_cells(f);
+          pushed = list_cells(f, depth);
           break;
       }
-      if (boxed != nullptr) {
-        one(*boxed);  // may push, invalidating `f`
-        continue;
-      }
+      if (pushed) continue;
       if (f.kind == Frame::Range && f.patch_at != kNoPatch)
         w_.patch32(f.patch_at, static_cast<std::uint32_t>(w_.position() - f.patch_at));
       stack_.pop_back();
@@ -253,14 +251,19 @@ class Encoder {
     };
   };
 
-  // Writes leaf cells from `f` on; returns the first boxed cell or final tail, or null
-  // when the list is done.
-  const Term* list_cells(Frame& f) {
+  // Writes `t`; true when that pushed a frame above the one at `depth`.
+  [[gnu::always_inline]] bool write(const Term& t, std::size_t depth) {
+    if (leaf(t)) return false;
+    one(t);
+    return stack_.size() != depth;
+  }
+
+  // Writes the cells of `f`'s list from `f.next` on, then its final tail; true when a
+  // cell pushed a frame (`f` is then left to resume after that cell).
+  bool list_cells(Frame& f, std::size_t depth) {
     for (;;) {
-      while (f.next != f.end) {
-        const Term* t = f.next++;
-        if (!leaf(*t)) return t;
-      }
+      while (f.next != f.end)
+        if (write(*f.next++, depth)) return true;
       const Term& tail = f.run->tail;
       if (tail.is_cons()) {  // on to the next run
         f.run = static_cast<const detail::ListBox*>(tail.box());
@@ -268,9 +271,9 @@ class Encoder {
         f.end = f.next + f.run->count;
         continue;
       }
-      if (f.tail_done) return nullptr;
+      if (f.tail_done) return false;
       f.tail_done = true;
-      return leaf(tail) ? nullptr : &tail;
+      return write(tail, depth);
     }
   }
 
@@ -282,7 +285,25 @@ class Encoder {
     stack_.push_back(f);
   }
 
-  void atom(Atom a) {
+  // The common case (no distribution atom cache, a short atom seen before) is a lookup
+  // and a fixed-size copy, inlined into the walk; everything else is out of line.
+  [[gnu::always_inline]] void atom(Atom a) {
+    if (atom_cache_ == nullptr) [[likely]] {
+      const AtomBytesCache::Entry& cached = atom_bytes_.get(a);
+      if (cached.size != 0) [[likely]] {
+        if constexpr (Writer::kSlack) {
+          std::memcpy(w_.reserve(AtomBytesCache::kBytes), cached.bytes, AtomBytesCache::kBytes);
+          w_.commit(cached.size);
+        } else {
+          w_.bytes(cached.bytes, cached.size);
+        }
+        return;
+      }
+    }
+    atom_slowly(a);
+  }
+
+  [[gnu::noinline]] void atom_slowly(Atom a) {
     if (atom_cache_ != nullptr) {
       if (const int ref = atom_cache_->reference(a); ref >= 0) {
         std::uint8_t* p = w_.take(2);
@@ -290,16 +311,8 @@ class Encoder {
         p[1] = static_cast<std::uint8_t>(ref);
         return;
       }
-    }
-    const AtomBytesCache::Entry& cached = atom_bytes_.get(a);
-    if (cached.size != 0) {
-      if constexpr (Writer::kSlack) {
-        std::memcpy(w_.reserve(AtomBytesCache::kBytes), cached.bytes, AtomBytesCache::kBytes);
-        w_.commit(cached.size);
-      } else {
-        w_.bytes(cached.bytes, cached.size);
-      }
-      return;
+      const AtomBytesCache::Entry& cached = atom_bytes_.get(a);
+      if (cached.size != 0) return w_.bytes(cached.bytes, cached.size);
     }
     const std::string_view text = a.text();
     if (text.size() <= 255) {
