@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
   std::size_t threads = 0;
   std::size_t fragment_size = dist::DistributionOptions{}.fragment_size;
   std::int64_t io_busy_wait_us = dist::DistributionOptions{}.io_busy_wait.count();
+  std::int64_t busy_wait_us = std::chrono::duration_cast<std::chrono::microseconds>(spindle::SchedulerOptions{}.busy_wait).count();
   for (CLI::App* sub : {app.add_subcommand("serve", "serve bench_server"), app.add_subcommand("drive", "run a workload")}) {
     sub->add_option("--name", name, "node name")->required();
     sub->add_option("--cookie", cookie, "cookie")->required();
@@ -175,6 +176,8 @@ int main(int argc, char** argv) {
     sub->add_option("--fragment-size", fragment_size, "bytes per fragment of large messages")
         ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
     sub->add_option("--io-busy-wait", io_busy_wait_us, "microseconds the I/O thread polls before it sleeps")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
+    sub->add_option("--busy-wait", busy_wait_us, "microseconds an idle worker waits for work before it sleeps")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
   }
   CLI::App* drive = app.get_subcommand("drive");
@@ -188,7 +191,7 @@ int main(int argc, char** argv) {
 
   const spindle::tools::StopSignals stop;  // before any thread starts
   try {
-    Node node({.name = name, .scheduler = {.threads = threads}});
+    Node node({.name = name, .scheduler = {.threads = threads, .busy_wait = std::chrono::microseconds(busy_wait_us)}});
     dist::Distribution distribution(node, {.cookie = cookie,
                                                   .epmd_port = epmd_port,
                                                   .fragment_size = fragment_size,

@@ -3,7 +3,7 @@
 //
 //   spindle-node --name NAME@HOST | --sname NAME  [--cookie COOKIE] [--demo]
 //                [--threads N] [--epmd-port P] [--listen-port P] [--hidden | --visible]
-//                [--net-ticktime SECONDS] [--stats-interval SECONDS]
+//                [--net-ticktime SECONDS] [--stats-interval SECONDS] [--io-busy-wait US] [--busy-wait US]
 //                [--tls-certfile PEM [--tls-keyfile PEM] --tls-cacertfile PEM [--tls-no-verify]]
 //
 // With --tls-certfile every connection uses TLS, as `erl -proto_dist inet_tls` does.
@@ -68,6 +68,11 @@ int main(int argc, char** argv) {
   app.add_option("--io-busy-wait", io_busy_wait,
                  "microseconds the I/O thread polls after traffic before it sleeps (0: at once; lower latency for CPU)")
       ->check(CLI::Range(0, 1'000'000));
+  auto busy_wait = static_cast<unsigned>(
+      std::chrono::duration_cast<std::chrono::microseconds>(spindle::SchedulerOptions{}.busy_wait).count());
+  app.add_option("--busy-wait", busy_wait,
+                 "microseconds a worker that ran out of work waits for a process woken by the I/O thread (0: none)")
+      ->check(CLI::Range(0, 1'000'000));
   unsigned stats_interval = 0;
   app.add_option("--stats-interval", stats_interval, "print a line of statistics every SECONDS")
       ->check(CLI::Range(1, 86400));
@@ -95,7 +100,8 @@ int main(int argc, char** argv) {
   const spindle::tools::StopSignals stop_signals;  // before any thread starts
 
   try {
-    spindle::Node node({.name = node_name, .scheduler = {.threads = threads}});
+    spindle::Node node(
+        {.name = node_name, .scheduler = {.threads = threads, .busy_wait = std::chrono::microseconds(busy_wait)}});
     {
       spindle::dist::Distribution distribution(
           node, {.cookie = cookie,

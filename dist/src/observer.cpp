@@ -21,6 +21,11 @@ std::uint64_t count(const Term& map, const char* key) {
   return static_cast<std::uint64_t>(value.as_int());
 }
 
+// For fields added later: a node from before them reports none.
+std::uint64_t count_if_present(const Term& map, const char* key) {
+  return map.as_map().find(atom(key)) == nullptr ? 0 : count(map, key);
+}
+
 template <class T, class Read>
 std::vector<T> read_list(const Term& list, Read read) {
   std::vector<T> out;
@@ -35,7 +40,8 @@ Term stats_term(const ObservedNode& o) {
   for (const WorkerStats& w : o.node.workers)
     workers.push_back(map({{atom("runs"), w.runs},
                            {atom("steals"), w.steals},
-                           {atom("busy_us"), duration_cast<microseconds>(w.busy).count()}}));
+                           {atom("busy_us"), duration_cast<microseconds>(w.busy).count()},
+                           {atom("caught"), w.caught}}));
   std::vector<Term> connections;
   for (const ConnectionStats& c : o.connections)
     connections.push_back(map({{atom("node"), c.node},
@@ -66,7 +72,7 @@ ObservedNode observed_from_term(const Term& stats) {
   o.node.messages_handled = count(stats, "messages_handled");
   o.node.mailbox_high_water = count(stats, "mailbox_high_water");
   o.node.workers = read_list<WorkerStats>(field(stats, "workers"), [](const Term& w) {
-    return WorkerStats{count(w, "runs"), count(w, "steals"), microseconds(count(w, "busy_us"))};
+    return WorkerStats{count(w, "runs"), count(w, "steals"), microseconds(count(w, "busy_us")), count_if_present(w, "caught")};
   });
   o.connections = read_list<ConnectionStats>(field(stats, "connections"), [](const Term& c) {
     ConnectionStats s;

@@ -222,7 +222,7 @@ std::vector<WorkerStats> Scheduler::worker_stats() const {
   std::vector<WorkerStats> workers(impl_->threads);
   for (std::size_t i = 0; i < impl_->threads; ++i) {
     const SlotStats& slot = impl_->stats[i];
-    workers[i] = {slot.runs.get(), slot.steals.get(), std::chrono::nanoseconds(slot.busy_ns.get())};
+    workers[i] = {slot.runs.get(), slot.steals.get(), std::chrono::nanoseconds(slot.busy_ns.get()), slot.caught.get()};
   }
   return workers;
 }

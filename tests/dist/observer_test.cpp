@@ -18,7 +18,7 @@ TEST(Observer, StatisticsMakeTheRoundTripThroughTheirTerm) {
   o.node.messages_sent = 1000;
   o.node.messages_handled = 999;
   o.node.mailbox_high_water = 17;
-  o.node.workers = {{100, 3, 2500us}, {200, 0, 0us}};
+  o.node.workers = {{100, 3, 2500us, 40}, {200, 0, 0us, 0}};
   ConnectionStats c;
   c.node = atom("beam@127.0.0.1");
   c.address = "127.0.0.1:40000";
@@ -44,12 +44,26 @@ TEST(Observer, StatisticsMakeTheRoundTripThroughTheirTerm) {
   EXPECT_EQ(back.node.workers[0].runs, 100u);
   EXPECT_EQ(back.node.workers[0].steals, 3u);
   EXPECT_EQ(back.node.workers[0].busy, 2500us);
+  EXPECT_EQ(back.node.workers[0].caught, 40u);
   ASSERT_EQ(back.connections.size(), 1u);
   EXPECT_EQ(back.connections[0].node, atom("beam@127.0.0.1"));
   EXPECT_EQ(back.connections[0].address, "127.0.0.1:40000");
   EXPECT_TRUE(back.connections[0].tls);
   EXPECT_EQ(back.connections[0].bytes_out, 2u << 20);
   EXPECT_EQ(back.connections[0].queued_bytes, 7u);
+}
+
+TEST(Observer, StatisticsFromANodeWithoutTheCaughtCountReadAsZero) {
+  ObservedNode o;
+  o.node.workers = {{100, 3, 2500us, 40}};
+  const Term t = stats_term(o);
+  const Term worker = map({{atom("runs"), 100}, {atom("steals"), 3}, {atom("busy_us"), 2500}});
+  std::vector<std::pair<Term, Term>> fields;
+  for (const auto& [key, value] : t.as_map()) fields.emplace_back(key, key == atom("workers") ? list(worker) : value);
+  const ObservedNode back = observed_from_term(map_from(fields));
+  ASSERT_EQ(back.node.workers.size(), 1u);
+  EXPECT_EQ(back.node.workers[0].runs, 100u);
+  EXPECT_EQ(back.node.workers[0].caught, 0u);
 }
 
 TEST(Observer, ProcessRowsMakeTheRoundTrip) {

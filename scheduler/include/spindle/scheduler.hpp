@@ -45,6 +45,9 @@ struct WorkerStats {
   std::uint64_t runs = 0;            ///< actor runs
   std::uint64_t steals = 0;          ///< tasks it took from another worker's deque
   std::chrono::nanoseconds busy{0};  ///< time spent running actors
+  /// Actors woken from outside the workers that it caught while waiting (busy_wait),
+  /// rather than oneTBB waking a sleeping worker for them.
+  std::uint64_t caught = 0;
 };
 
 /// Runs actors on a oneTBB task arena. Delivering to an idle actor from a worker keeps
@@ -62,20 +65,14 @@ class Scheduler {
 
   /// Puts `node` in `actor`'s mailbox and schedules the actor if it was idle.
   /// False if the mailbox is closed (the node was not taken).
-  bool deliver(Actor& actor, MailboxNode* node) {
-    const Mailbox::Push pushed = actor.mailbox().push(node);
-    if (pushed == Mailbox::Push::QueuedWasIdle) schedule_retained(actor);
-    return pushed != Mailbox::Push::Closed;
-  }
+  bool deliver(Actor& actor, MailboxNode* node) { return scheduled_if_woken(actor, actor.mailbox().push(node)); }
 
   /// Puts `node` in `actor`'s mailbox without waking an idle actor: it is handled, in
   /// arrival order, when something else wakes the actor. For signals that only change
   /// the actor's own bookkeeping; once `Mailbox::kHeldLimit` wait, the actor is woken
   /// after all. False if the mailbox is closed (the node was not taken).
   bool deliver_quietly(Actor& actor, MailboxNode* node) {
-    const Mailbox::Push pushed = actor.mailbox().push_quietly(node);
-    if (pushed == Mailbox::Push::QueuedWasIdle) schedule_retained(actor);
-    return pushed != Mailbox::Push::Closed;
+    return scheduled_if_woken(actor, actor.mailbox().push_quietly(node));
   }
 
   /// Schedules `actor` if its mailbox is idle (for an actor that must run without mail,
@@ -95,6 +92,12 @@ class Scheduler {
   struct Impl;
   /// Retains `actor` and schedules it (its mailbox just left the idle state).
   void schedule_retained(Actor& actor);
+  /// After a push into `actor`'s mailbox: schedules the actor if the push woke it; false
+  /// if the mailbox was closed.
+  bool scheduled_if_woken(Actor& actor, Mailbox::Push pushed) {
+    if (pushed == Mailbox::Push::QueuedWasIdle) schedule_retained(actor);
+    return pushed != Mailbox::Push::Closed;
+  }
   // Impl reaches Actor's protected interface through Scheduler, Actor's friend.
   static Actor::RunResult run(Actor& actor, const RunLimits& limits) noexcept { return actor.run(limits); }
   static void retain(Actor& actor) noexcept { actor.retain(); }
