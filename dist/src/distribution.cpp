@@ -8,6 +8,7 @@
 #include "distribution_impl.hpp"
 #include "epmd_client.hpp"
 #include "epmd_server.hpp"
+#include "global_name_server.hpp"
 #include "handshake_io.hpp"
 #include "io_loop.hpp"
 #include "log.hpp"
@@ -357,6 +358,8 @@ void Distribution::Impl::install(Peer& peer, Transport link, const Handshake& ha
   ++peer.attempt;
   if (old) old->close("replaced by a new connection from the same node");
   log().info("{}: connected to {} ({})", name.text(), peer.name.text(), connection->address());
+  if (global_name_server && (handshake.peer().flags & flags::published) != 0)
+    node.send(*global_name_server, tuple(atom("nodeup"), peer.name));
   connection->start();
   connection->kick();
 }
@@ -366,6 +369,7 @@ void Distribution::Impl::connection_closed(Peer& peer, Connection& connection, c
             peer.name.text(), connection.address(), why);
   for (RemoteSignal& s : connection.ledger().connection_lost()) node.deliver_remote(peer.name, std::move(s));
   if (peer.connection.get() != &connection) return;  // an old connection, already replaced
+  if (global_name_server) node.send(*global_name_server, tuple(atom("nodedown"), peer.name));
   peer.connection.reset();
   peer.state = Peer::State::idle;
   fail_queued(peer);
@@ -387,6 +391,12 @@ void Distribution::Impl::shutdown() {
 Distribution::Distribution(Node& node, DistributionOptions options)
     : impl_(std::make_shared<Impl>(node, std::move(options))) {
   Impl& d = *impl_;
+  if (!d.options.hidden) {
+    // Before any connection: every visible peer's nodeup must reach it.
+    const Pid server = node.spawn<GlobalNameServer>();
+    if (node.register_name(server, GlobalNameServer::registered_name())) d.global_name_server = server;
+    else node.exit(server, atoms::kill);
+  }
   d.io_thread = std::thread([&d] { run_io_loop(d.io, d.options.io_busy_wait); });
   try {
     d.on_io_thread([&d] {

@@ -70,6 +70,8 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   asio::ip::address listen_address;
   std::unique_ptr<ssl::context> tls;  // set when every connection uses TLS
   PeerTable peers;
+  /// This node's part in `global`, on visible nodes only (set before the I/O thread starts).
+  std::optional<Pid> global_name_server;
   /// Set once by shutdown: new signals are answered as unreachable instead of queued.
   std::atomic<bool> closed{false};
   std::atomic<bool> close_started{false};  // Distribution::close runs once

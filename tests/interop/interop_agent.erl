@@ -8,7 +8,8 @@
 -module(interop_agent).
 -export([start/0, serve/0]).
 -export([ping/1, connected/0, spawn_worker/0, echo_corpus/3, echo_binary/2, flood/3, exit_signal/2,
-         send_to/2, monitor_name/2, run/3, rex_call/4, remote_spawns/1, supervision/1]).
+         send_to/2, monitor_name/2, run/3, rex_call/4, remote_spawns/1, supervision/1,
+         global_sync/1, global_register/1, global_trans/1]).
 
 start() ->
     Pid = spawn(fun serve/0),
@@ -111,6 +112,21 @@ monitor_name(NameNode, ReportTo) ->
     Pid = spawn_worker(),
     Pid ! {monitor, NameNode, ReportTo},
     Pid.
+
+%% global:sync() within TimeoutMs: ok, or timeout (it waits for every visible node).
+global_sync(TimeoutMs) ->
+    Self = self(),
+    Pid = spawn(fun() -> global:sync(), Self ! {synced, self()} end),
+    receive {synced, Pid} -> ok after TimeoutMs -> exit(Pid, kill), timeout end.
+
+%% Registers a fresh process (alive until sent stop) as the global Name: {Result, Pid}.
+global_register(Name) ->
+    Pid = spawn(fun() -> receive stop -> ok end end),
+    {global:register_name(Name, Pid), Pid}.
+
+%% Runs a function under a global lock set on Nodes: its result, or aborted.
+global_trans(Nodes) ->
+    global:trans({spindle_interop, self()}, fun() -> inside end, Nodes, 0).
 
 %% Any function: run(erpc, call, [Node, M, F, A]) and the like.
 run(M, F, A) -> apply(M, F, A).
