@@ -332,7 +332,13 @@ asio::awaitable<void> Distribution::Impl::accept_one(tcp::socket socket) {
     co_await run_handshake(link, handshake, options.setup_time);
   } catch (const std::exception& e) {
     const std::string who = handshake.peer().name.empty() ? from : handshake.peer().name + " (" + from + ")";
-    log().warn("{}: refused a connection from {}: {}", name.text(), who, e.what());
+    const auto* refusal = dynamic_cast<const HandshakeError*>(&e);
+    if (refusal != nullptr && refusal->reason() == HandshakeError::Reason::lost_race) {
+      // Both nodes connected at once and ours goes on: the normal end of that race.
+      log().info("{}: {} connected to us while we connected to it; our connection goes on", name.text(), who);
+    } else {
+      log().warn("{}: refused a connection from {}: {}", name.text(), who, e.what());
+    }
     // An attempt we were waiting for failed: nothing queued for that node can go.
     if (!handshake.peer().name.empty()) {
       if (auto remote = Atom::existing(handshake.peer().name))

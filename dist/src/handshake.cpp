@@ -240,7 +240,8 @@ std::vector<Packet> Handshake::on_name(std::span<const std::uint8_t> p) {
     case HandshakeStatus::nok:
     case HandshakeStatus::not_allowed:
       // The status goes out, then the connection closes.
-      refusal_.emplace(HandshakeError::Reason::refused, "refused node " + peer_.name + ": " + status_text(status));
+      refusal_.emplace(status == HandshakeStatus::nok ? HandshakeError::Reason::lost_race : HandshakeError::Reason::refused,
+                       "refused node " + peer_.name + ": " + status_text(status));
       state_ = State::refused;
       return out;
   }

@@ -44,7 +44,7 @@ class HandshakeError : public std::runtime_error {
   enum class Reason {
     malformed,      ///< a packet that is not what the protocol says
     refused,        ///< the peer (or we) answered not_allowed or alive/false
-    lost_race,      ///< the peer answered nok: both sides connected at once and its attempt wins
+    lost_race,      ///< both sides connected at once and this attempt lost: the peer answered nok (or we did)
     bad_cookie,     ///< a digest that does not match: different cookies
     missing_flags,  ///< the peer lacks capabilities OTP 25 makes mandatory
     bad_name,       ///< a node name that is not "name@host"
