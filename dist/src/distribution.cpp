@@ -19,6 +19,7 @@
 #include "outgoing.hpp"
 #include "spindle/dist/flags.hpp"
 #include "spindle/dist/observer.hpp"
+#include "spindle/gen_server.hpp"
 #include "spindle/inbox.hpp"
 
 namespace spindle::dist {
@@ -524,6 +525,13 @@ bool Distribution::ping(Atom node, std::chrono::milliseconds timeout) {
       },
       timeout);
   return answer && answer->as_tuple()[0] == Term(tag) && answer->as_tuple()[1].is_atom(atoms::yes);
+}
+
+std::optional<Pid> Distribution::global_whereis(const Term& name, std::chrono::milliseconds timeout) {
+  if (!impl_->global_name_server) return std::nullopt;
+  Inbox inbox(impl_->node);
+  const Term answer = gen_server::call(inbox, *impl_->global_name_server, tuple(atom("whereis"), name), timeout);
+  return answer.is_pid() ? std::optional(answer.as_pid()) : std::nullopt;
 }
 
 void Distribution::close(std::chrono::milliseconds flush_timeout) {

@@ -39,6 +39,9 @@ void GlobalNameServer::handle_one_inbox_message(Term message) {
 void GlobalNameServer::handle(const Term& message) {
   if (const auto call = gen::as_call(message)) return handle_call(call->from, call->request);
   if (message.is_tuple(2) && message.as_tuple()[0].is_atom(atoms::gen_cast)) return handle_cast(message.as_tuple()[1]);
+  // {whereis, Name, From}, as OTP's global_name_server takes it.
+  if (tagged(message, "whereis", 3) && message.as_tuple()[2].is_tuple(2) && message.as_tuple()[2].as_tuple()[0].is_pid())
+    return gen::reply(*this, message.as_tuple()[2], whereis(message.as_tuple()[1]));
   if (tagged(message, "nodeup", 2) && message.as_tuple()[1].is_atom()) return node_up(message.as_tuple()[1].as_atom());
   if (tagged(message, "nodedown", 2) && message.as_tuple()[1].is_atom())
     return node_down(message.as_tuple()[1].as_atom());
@@ -69,6 +72,7 @@ void GlobalNameServer::handle_call(const Term& from, const Term& request) {
     names_.erase(request.as_tuple()[1]);
     return gen::reply(*this, from, atoms::ok);
   }
+  if (tagged(request, "whereis", 2)) return gen::reply(*this, from, whereis(request.as_tuple()[1]));
   if (is(request, "get_protocol_version")) return gen::reply(*this, from, Term(kProtocolVersion));
   if (is(request, "get_known") || is(request, "get_synced")) return gen::reply(*this, from, known_list());
   // An Erlang global_name_server logs and leaves such a call unanswered; the caller's
@@ -220,6 +224,11 @@ void GlobalNameServer::apply(const std::vector<Term>& ops) {
       names_.erase(op.as_tuple()[1]);
     }
   }
+}
+
+Term GlobalNameServer::whereis(const Term& name) const {
+  const auto it = names_.find(name);
+  return it == names_.end() ? Term(atom("undefined")) : Term(it->second.pid);
 }
 
 Term GlobalNameServer::names_list() const {

@@ -64,6 +64,8 @@ class GlobalNameServer final : public Process {
   void finish(Atom peer, Session& s);
   void apply(const std::vector<Term>& ops);
   Term names_list() const;
+  /// The pid registered as `name`, or `undefined`.
+  Term whereis(const Term& name) const;
   Term known_list() const;
   void insert_name(const Term& name, const Pid& pid, const Term& method);
   void watch(const Pid& pid);

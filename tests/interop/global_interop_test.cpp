@@ -49,6 +49,10 @@ TEST_F(DistInterop, AVisibleNodeTakesPartInGlobal) {
   EXPECT_EQ(registered.as_tuple()[0], atom("yes"));
   const Term pid = registered.as_tuple()[1];
   EXPECT_EQ(spin.call(beam2.name(), "run", {atom("global"), atom("whereis_name"), list(atom("spindle_global_test"))}), pid);
+  // And from C++ on this node.
+  const auto here = spin.dist.global_whereis(atom("spindle_global_test"));
+  ASSERT_TRUE(here.has_value());
+  EXPECT_EQ(Term(*here), pid);
   // A second registration of the name is refused.
   EXPECT_EQ(spin.call(beam2.name(), "global_register", {atom("spindle_global_test")}).as_tuple()[0], atom("no"));
 
@@ -64,6 +68,20 @@ TEST_F(DistInterop, AVisibleNodeTakesPartInGlobal) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(where, atom("undefined"));
+  for (int i = 0; i < 100 && spin.dist.global_whereis(atom("spindle_global_test")); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(spin.dist.global_whereis(atom("spindle_global_test")).has_value());
+}
+
+TEST_F(DistInterop, AHiddenNodeStaysOutOfGlobal) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);  // hidden, the default
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  ASSERT_EQ(spin.call(beam.name(), "ping", {spin.node.name()}), atom("pong"));
+  EXPECT_EQ(spin.call(beam.name(), "global_sync", {10000}), atom("ok"));
+  EXPECT_EQ(spin.call(beam.name(), "run", {atom("erlang"), atom("nodes"), list()}), Term());  // not in nodes()
+  const Term registered = spin.call(beam.name(), "global_register", {atom("spindle_hidden_test")});
+  EXPECT_EQ(registered.as_tuple()[0], atom("yes"));
+  EXPECT_FALSE(spin.node.whereis(atom("global_name_server")));
+  EXPECT_FALSE(spin.dist.global_whereis(atom("spindle_hidden_test")).has_value());
 }
 
 }  // namespace

@@ -118,6 +118,11 @@ class Distribution {
   /// Erlang's net_adm:ping/1: connects if need be and asks the other node's net_kernel.
   /// True for pong. Call from outside the node's processes (it waits).
   bool ping(Atom node, std::chrono::milliseconds timeout = std::chrono::seconds(7));
+  /// global:whereis_name/1: the process registered under the global `name` in this
+  /// node's partition, as the visible BEAM nodes it is in sync with registered it; none
+  /// on a hidden node (hidden nodes are not part of `global`). Call from outside the
+  /// node's processes (it asks this node's global_name_server and waits).
+  std::optional<Pid> global_whereis(const Term& name, std::chrono::milliseconds timeout = std::chrono::seconds(5));
   /// Nodes with a connection up.
   std::vector<Atom> connected_nodes() const;
   /// Bytes of signals waiting to be written to `node` (see max_queued_bytes).
