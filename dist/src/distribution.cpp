@@ -350,7 +350,6 @@ asio::awaitable<void> Distribution::Impl::accept_one(tcp::socket socket) {
     }
     co_return;
   }
-  if (closed.load(std::memory_order_relaxed)) co_return;
   install(peers.get(Atom(handshake.peer().name)), std::move(link), handshake);
 }
 
@@ -359,6 +358,14 @@ Transport Distribution::Impl::transport(tcp::socket socket) {
 }
 
 void Distribution::Impl::install(Peer& peer, Transport link, const Handshake& handshake) {
+  if (closed.load(std::memory_order_relaxed)) {
+    // A handshake that finished after close() began: it gets no connection (close()
+    // closes the ones it found, and a connection left over would outlive the I/O
+    // context it depends on). Dropping `link` closes the socket.
+    peer.state = Peer::State::idle;
+    fail_queued(peer);
+    return;
+  }
   auto connection = std::make_shared<Connection>(*this, peer, std::move(link), handshake.peer(), handshake.shared_flags());
   std::shared_ptr<Connection> old = std::exchange(peer.connection, connection);
   peer.state = Peer::State::up;
@@ -561,8 +568,11 @@ void Distribution::close(std::chrono::milliseconds flush_timeout) {
     if (all_closed) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  d.on_io_thread([&open] {
+  d.on_io_thread([&d, &open] {
     for (const auto& c : open) c->close("closed");
+    d.peers.for_each([](Peer& p) {
+      if (p.connection) p.connection->close("closed");
+    });
   });
 }
 
