@@ -121,18 +121,14 @@ void GlobalNameServer::handle_cast(const Term& request) {
     // joined the partition through another member.
     apply(std::vector<Term>(request.as_tuple()[2].as_list().begin(), request.as_tuple()[2].as_list().end()));
     for (const Term& n : request.as_tuple()[4].as_list()) {
-      const Term& name = n.is_tuple(2) ? n.as_tuple()[0] : n;
-      if (!name.is_atom() || name.as_atom() == node().name()) continue;
-      if (std::find(known_.begin(), known_.end(), name.as_atom()) != known_.end()) continue;
-      known_.push_back(name.as_atom());
-      cast_to(name.as_atom(), tuple(atom("in_sync"), node().name(), atoms::true_));  // connects to it
+      const std::optional<Atom> other = other_node(n);
+      if (other && learn(*other)) cast_to(*other, tuple(atom("in_sync"), node().name(), atoms::true_));  // connects
     }
     return;
   }
   if (tagged(request, "in_sync", 3) && request.as_tuple()[1].is_atom()) {
     // A node that learned of us through another member: we are in sync with it.
-    const Atom peer = request.as_tuple()[1].as_atom();
-    if (std::find(known_.begin(), known_.end(), peer) == known_.end()) known_.push_back(peer);
+    learn(request.as_tuple()[1].as_atom());
     return;
   }
   log(LogModule::dist).debug("global_name_server: ignored cast {}", request.to_string().substr(0, 200));
@@ -198,18 +194,15 @@ void GlobalNameServer::finish(Atom peer, Session& s) {
   ops.insert(ops.end(), his_ops.as_list().begin(), his_ops.as_list().end());
   // The nodes that joined: the peer and the rest of its partition.
   std::vector<Term> joined{Term(peer)};
-  for (const Term& n : his_known.as_list()) {
-    const Term& name = n.is_tuple(2) ? n.as_tuple()[0] : n;
-    if (name.is_atom() && name.as_atom() != node().name()) joined.push_back(name);
-  }
+  for (const Term& n : his_known.as_list())
+    if (const std::optional<Atom> other = other_node(n)) joined.emplace_back(*other);
   apply(ops);
   // Our side learns of them (and their names) from us; they learn of us from in_sync.
   const Term news = tuple(atom("new_nodes"), node().name(), list_from(ops), Term(), list_from(joined), Term());
   for (const Atom member : known_) cast_to(member, news);
   for (std::size_t i = 1; i < joined.size(); ++i)
     cast_to(joined[i].as_atom(), tuple(atom("in_sync"), node().name(), atoms::true_));
-  for (const Term& n : joined)
-    if (std::find(known_.begin(), known_.end(), n.as_atom()) == known_.end()) known_.push_back(n.as_atom());
+  for (const Term& n : joined) learn(n.as_atom());
   s.ops.reset();
   s.his_resolved.reset();
   log(LogModule::dist).debug("global_name_server: in sync with {}", peer.text());
@@ -235,6 +228,18 @@ Term GlobalNameServer::names_list() const {
   std::vector<Term> out;
   for (const auto& [name, entry] : names_) out.push_back(tuple(name, entry.pid, entry.method));
   return list_from(out);
+}
+
+bool GlobalNameServer::learn(Atom member) {
+  if (std::find(known_.begin(), known_.end(), member) != known_.end()) return false;
+  known_.push_back(member);
+  return true;
+}
+
+std::optional<Atom> GlobalNameServer::other_node(const Term& entry) const {
+  const Term& name = entry.is_tuple(2) ? entry.as_tuple()[0] : entry;
+  if (!name.is_atom() || name.as_atom() == node().name()) return std::nullopt;
+  return name.as_atom();
 }
 
 Term GlobalNameServer::known_list() const {

@@ -67,6 +67,10 @@ class GlobalNameServer final : public Process {
   /// The pid registered as `name`, or `undefined`.
   Term whereis(const Term& name) const;
   Term known_list() const;
+  /// Adds `member` to our partition; false if it was there already.
+  bool learn(Atom member);
+  /// The node in a known-nodes entry (`Node` or `{Node, Vsn}`), unless it is this one.
+  std::optional<Atom> other_node(const Term& entry) const;
   void insert_name(const Term& name, const Pid& pid, const Term& method);
   void watch(const Pid& pid);
   /// A process that held locks or names is gone.
