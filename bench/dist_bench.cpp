@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
   std::size_t threads = 0;
   std::size_t fragment_size = dist::DistributionOptions{}.fragment_size;
   std::int64_t io_busy_wait_us = dist::DistributionOptions{}.io_busy_wait.count();
+  bool io_runs_processes = dist::DistributionOptions{}.io_runs_processes;
   std::int64_t busy_wait_us = std::chrono::duration_cast<std::chrono::microseconds>(spindle::SchedulerOptions{}.busy_wait).count();
   for (CLI::App* sub : {app.add_subcommand("serve", "serve bench_server"), app.add_subcommand("drive", "run a workload")}) {
     sub->add_option("--name", name, "node name")->required();
@@ -177,6 +178,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
     sub->add_option("--io-busy-wait", io_busy_wait_us, "microseconds the I/O thread polls before it sleeps")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
+    sub->add_option("--io-runs-processes", io_runs_processes, "the I/O thread runs the processes it wakes (true/false)");
     sub->add_option("--busy-wait", busy_wait_us, "microseconds an idle worker waits for work before it sleeps")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
   }
@@ -195,7 +197,8 @@ int main(int argc, char** argv) {
     dist::Distribution distribution(node, {.cookie = cookie,
                                                   .epmd_port = epmd_port,
                                                   .fragment_size = fragment_size,
-                                                  .io_busy_wait = std::chrono::microseconds(io_busy_wait_us)});
+                                                  .io_busy_wait = std::chrono::microseconds(io_busy_wait_us),
+                                                  .io_runs_processes = io_runs_processes});
     if (app.got_subcommand("serve")) {
       node.register_name(node.spawn<BenchServer>(), atom("bench_server"));
       node.register_function(atom("dist_bench"), atom("echo"), 1, [](std::span<const Term> args) { return args[0]; });

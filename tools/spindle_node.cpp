@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   app.add_option("--io-busy-wait", io_busy_wait,
                  "microseconds the I/O thread polls after traffic before it sleeps (0: at once; lower latency for CPU)")
       ->check(CLI::Range(0, 1'000'000));
+  bool io_runs_processes = spindle::dist::DistributionOptions{}.io_runs_processes;
+  app.add_option("--io-runs-processes", io_runs_processes,
+                 "the I/O thread runs a process that a message it read wakes, for a short while (true/false)");
   auto busy_wait = static_cast<unsigned>(
       std::chrono::duration_cast<std::chrono::microseconds>(spindle::SchedulerOptions{}.busy_wait).count());
   app.add_option("--busy-wait", busy_wait,
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
                  .listen_port = listen_port,
                  .net_ticktime = std::chrono::seconds(net_ticktime),
                  .io_busy_wait = std::chrono::microseconds(io_busy_wait),
+                 .io_runs_processes = io_runs_processes,
                  .tls = tls.certfile.empty() ? std::nullopt : std::optional(tls)});
       if (demo) {
         spindle::demo::start_echo(node);

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <mutex>
 
+#include "spindle/scheduler.hpp"
+
 namespace spindle {
 
 struct Inbox::State {
@@ -49,6 +51,11 @@ std::optional<Term> Inbox::receive(std::chrono::milliseconds timeout) {
 }
 
 std::optional<Term> Inbox::receive(const std::function<bool(const Term&)>& match, std::chrono::milliseconds timeout) {
+  // Waiting here would hold a thread the node's processes need, perhaps the very one
+  // that would read the awaited reply (the distribution's I/O thread runs processes).
+  if (timeout > std::chrono::milliseconds::zero() && Scheduler::current() == &node_.scheduler())
+    throw std::logic_error("Inbox::receive would block one of the node's own threads: inside a process, "
+                           "wait with co_await receive(...) in a CoProcess");
   // A timeout of a century or more (milliseconds::max() for "infinity") must not
   // overflow the clock.
   constexpr std::chrono::hours kCentury(24 * 365 * 100);

@@ -1,7 +1,9 @@
 #include "spindle/dist/distribution.hpp"
 
 #include <future>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "connection.hpp"
 #include "cookie.hpp"
@@ -107,6 +109,7 @@ Distribution::Impl::~Impl() = default;
 
 template <class F>
 auto Distribution::Impl::on_io_thread(F&& f) -> decltype(f()) {
+  if (t_io.owner == this) return f();  // from a process the I/O thread runs
   using Result = decltype(f());
   std::packaged_task<Result()> task(std::forward<F>(f));
   std::future<Result> result = task.get_future();
@@ -149,6 +152,8 @@ asio::awaitable<void> Distribution::Impl::register_with_epmd() {
 
 // ----- Impl: routing (any thread) -----
 
+thread_local Distribution::Impl::IoThread Distribution::Impl::t_io;
+
 void Distribution::Impl::route(Atom to_node, RemoteSignal&& signal) {
   if (closed.load(std::memory_order_acquire)) {
     if (auto answer = noconnection_answer(signal)) node.deliver_remote(to_node, std::move(*answer));
@@ -171,6 +176,16 @@ void Distribution::Impl::route(Atom to_node, RemoteSignal&& signal) {
     return;
   }
   if (peer->queue.push(item) == Mailbox::Push::QueuedWasIdle) asio::post(io, [this, peer] { queue_woke(*peer); });
+  if (t_io.owner == this) write_during_long_run();
+}
+
+void Distribution::Impl::write_during_long_run() {
+  // A process the I/O thread runs may send a great deal in one handler call, and none of
+  // it would be written until the call returns: every so often, let the I/O thread do
+  // its own work (write, read, tick) in the middle of the call.
+  constexpr unsigned kSendsBetweenPolls = 256;
+  if (t_io.runner == nullptr || !t_io.runner->running() || ++t_io.sends % kSendsBetweenPolls != 0) return;
+  t_io.runner->aside([this] { io.poll(); });
 }
 
 // ----- Impl: connections (I/O thread) -----
@@ -411,7 +426,16 @@ Distribution::Distribution(Node& node, DistributionOptions options)
     if (node.register_name(server, GlobalNameServer::registered_name())) d.global_name_server = server;
     else node.exit(server, atoms::kill);
   }
-  d.io_thread = std::thread([&d] { run_io_loop(d.io, d.options.io_busy_wait); });
+  d.io_thread = std::thread([&d] {
+    std::optional<Scheduler::RunWokenHere> here;
+    if (d.options.io_runs_processes) here.emplace(d.node.scheduler());
+    Impl::t_io = {&d, here ? &*here : nullptr};
+    run_io_loop(d.io, d.options.io_busy_wait, [&here] {
+      if (here) here->run();
+    });
+    here.reset();
+    Impl::t_io = {};
+  });
   try {
     d.on_io_thread([&d] {
       d.acceptor.emplace(d.io);
@@ -479,9 +503,7 @@ std::vector<ConnectionStats> Distribution::Impl::connection_stats() {
   // the distribution closes and its I/O thread stops for good: then the reading never
   // runs, and after a second it gets none rather than waiting forever.
   if (closed.load(std::memory_order_acquire)) return {};
-  auto reading = std::make_shared<std::promise<std::vector<ConnectionStats>>>();
-  std::future<std::vector<ConnectionStats>> result = reading->get_future();
-  asio::post(io, [this, reading] {
+  auto read = [this] {
     std::vector<ConnectionStats> up;
     peers.for_each([&up](Peer& p) {
       if (p.state != Peer::State::up || !p.connection) return;
@@ -490,8 +512,12 @@ std::vector<ConnectionStats> Distribution::Impl::connection_stats() {
       s.queued_bytes = p.queued_bytes.load(std::memory_order_relaxed);
       up.push_back(std::move(s));
     });
-    reading->set_value(std::move(up));
-  });
+    return up;
+  };
+  if (t_io.owner == this) return read();  // from a process the I/O thread runs
+  auto reading = std::make_shared<std::promise<std::vector<ConnectionStats>>>();
+  std::future<std::vector<ConnectionStats>> result = reading->get_future();
+  asio::post(io, [read, reading] { reading->set_value(read()); });
   if (result.wait_for(std::chrono::seconds(1)) != std::future_status::ready) return {};
   return result.get();
 }

@@ -86,6 +86,14 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   // may still refer to the members above.
   asio::io_context io;
   std::thread io_thread;
+  /// On the I/O thread, who it is (on other threads, all null).
+  struct IoThread {
+    Impl* owner = nullptr;
+    Scheduler::RunWokenHere* runner = nullptr;  // when it runs processes
+    unsigned sends = 0;  // by the processes it ran
+  };
+  static thread_local IoThread t_io;
+  void write_during_long_run();
 };
 
 }  // namespace spindle::dist

@@ -4,20 +4,18 @@
 
 namespace spindle::dist {
 
-void run_io_loop(asio::io_context& io, std::chrono::microseconds busy_wait) {
+void run_io_loop(asio::io_context& io, std::chrono::microseconds busy_wait, const std::function<void()>& after_each) {
   auto work = asio::make_work_guard(io);
-  if (busy_wait.count() <= 0) {
-    io.run();
-    return;
-  }
   using Clock = std::chrono::steady_clock;
   while (!io.stopped()) {
     io.run_one();  // sleeps until something happens
+    after_each();
     Clock::time_point until = Clock::now() + busy_wait;
     while (!io.stopped()) {
-      if (io.poll() > 0) {
+      if (io.poll_one() > 0) {
+        after_each();
         until = Clock::now() + busy_wait;
-      } else if (Clock::now() >= until) {
+      } else if (busy_wait.count() <= 0 || Clock::now() >= until) {
         break;
       } else {
         std::this_thread::yield();  // a core shared with the thread that will answer

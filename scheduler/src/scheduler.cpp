@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -47,6 +48,7 @@ struct Worker {
   Scheduler* owner = nullptr;
   Actor* next = nullptr;  // the run-next slot
   std::size_t slot = 0;
+  bool outside = false;   // a thread that runs what it wakes (RunWokenHere), not a worker
 };
 thread_local Worker t_worker;
 
@@ -142,10 +144,34 @@ struct Scheduler::Impl {
     return catcher.compare_exchange_strong(expected, actor, std::memory_order_release, std::memory_order_relaxed);
   }
 
-  void run_one(Actor& actor, SlotStats& slot) noexcept {
+  // Runs what the calling outside thread's deliveries woke, a short chain of it under
+  // `outside_limits`; the rest goes to the workers, and so does an actor that once ran
+  // here for longer than kOutsideTooLong (one handler call cannot be cut short).
+  void run_woken_here() noexcept {
+    Worker& w = t_worker;
+    if (!w.outside) return;  // inside RunWokenHere::aside
+    SlotStats& slot = stats[threads];
+    for (std::size_t chain = 0; w.next != nullptr; ++chain) {
+      Actor* actor = std::exchange(w.next, nullptr);
+      if (chain >= kOutsideChain || Scheduler::runs_long(*actor)) {
+        enqueue(actor);
+        continue;
+      }
+      Scheduler::retain(*actor);  // to mark it after the run, which may end it
+      const auto started = std::chrono::steady_clock::now();
+      running_outside = true;
+      run_one(*actor, slot, outside_limits);
+      running_outside = false;
+      if (std::chrono::steady_clock::now() - started > kOutsideTooLong) Scheduler::runs_long(*actor) = true;
+      Scheduler::release(*actor);
+    }
+  }
+
+  void run_one(Actor& actor, SlotStats& slot) noexcept { run_one(actor, slot, limits); }
+  void run_one(Actor& actor, SlotStats& slot, const RunLimits& run_limits) noexcept {
     for (int attempt = 0;; ++attempt) {
       slot.runs.add();
-      switch (Scheduler::run(actor, limits)) {
+      switch (Scheduler::run(actor, run_limits)) {
         case Actor::RunResult::Idle:
           if (actor.mailbox().try_idle() || actor.mailbox().closed()) return Scheduler::release(actor);
           if (attempt < 4) continue;  // mail arrived just now: keep going
@@ -163,6 +189,7 @@ struct Scheduler::Impl {
     Worker& w = t_worker;
     if (w.owner != &owner) return hand_to_catcher(actor) ? void() : enqueue(actor);
     if (Actor* displaced = std::exchange(w.next, actor)) {
+      if (w.outside) return enqueue(displaced);  // it has no deque of its own
       stats_of(w).spawned.add();
       detail::handoff_release();
       pool->spawn_local(w.slot, displaced);
@@ -175,12 +202,20 @@ struct Scheduler::Impl {
     pool->enqueue(actor);
   }
 
+  // An outside thread has its own work to get back to: it runs at most this many actors
+  // in a row, each for at most `outside_limits`, and hands the rest to the workers.
+  static constexpr std::size_t kOutsideChain = 4;
+  static constexpr std::chrono::microseconds kOutsideTooLong{500};
+
   Scheduler& owner;
   const std::size_t threads;
   const RunLimits limits;
+  const RunLimits outside_limits{std::min<std::size_t>(limits.budget, 64),
+                                 std::min<std::chrono::nanoseconds>(limits.slice, std::chrono::microseconds(50))};
   const std::size_t handoff_limit;
   const std::chrono::nanoseconds busy_wait;
   std::atomic<Actor*> catcher{nullptr};
+  bool running_outside = false;  // the RunWokenHere thread's only
   std::unique_ptr<SlotStats[]> stats;  // one per arena slot, plus one for anything else
   std::atomic<std::uint64_t> enqueued{0};
   std::unique_ptr<detail::TbbPool> pool;
@@ -228,5 +263,30 @@ std::vector<WorkerStats> Scheduler::worker_stats() const {
 }
 
 Scheduler* Scheduler::current() noexcept { return t_worker.owner; }
+
+Scheduler::RunWokenHere::RunWokenHere(Scheduler& scheduler) : scheduler_(scheduler) {
+  Worker& w = t_worker;
+  if (w.owner != nullptr) throw std::logic_error("RunWokenHere: the thread already runs actors for a scheduler");
+  w.owner = &scheduler;
+  w.next = nullptr;
+  w.slot = scheduler.impl_->threads;
+  w.outside = true;
+}
+
+Scheduler::RunWokenHere::~RunWokenHere() {
+  run();
+  t_worker = Worker{};
+}
+
+void Scheduler::RunWokenHere::run() noexcept { scheduler_.impl_->run_woken_here(); }
+
+bool Scheduler::RunWokenHere::running() const noexcept { return scheduler_.impl_->running_outside && t_worker.outside; }
+
+void Scheduler::RunWokenHere::set_aside(bool aside) noexcept {
+  Worker& w = t_worker;
+  // Aside, the thread delivers like any outside thread; what it kept waits for run().
+  w.owner = aside ? nullptr : &scheduler_;
+  w.outside = !aside;
+}
 
 }  // namespace spindle

@@ -126,6 +126,20 @@ TEST_F(DistInterop, AHundredThousandMessagesArriveCompleteAndInOrder) {
   EXPECT_EQ(*done, tuple(atom("done"), 100'000, 0, 4));
 }
 
+// The I/O thread runs a process woken by a message it read (io_runs_processes). One
+// handler call that sends a flood must not keep it all unwritten until the call ends, nor
+// lose or reorder any of it.
+TEST_F(DistInterop, AFloodSentInOneHandlerCallArrivesCompleteAndInOrder) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid source = spin.node.spawn([](Process& self, Term m) {
+    const auto go = m.as_tuple();
+    for (std::int64_t i = 1; i <= go[2].as_int(); ++i) self.send(go[1].as_pid(), tuple(atom("seq"), i));
+  });
+  const Term got = spin.call(beam.name(), "collect", {source, 300'000, 30'000}, 120s);
+  EXPECT_EQ(got, tuple(atom("ok"), 300'000)) << got.to_string();
+}
+
 TEST_F(DistInterop, MonitorsAndLinksBothWaysKeepTheReason) {
   SpindleNode spin("spin@127.0.0.1", epmd_port);
   ErlangNode beam(beam_name("beam"), erlang_options());

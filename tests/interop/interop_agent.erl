@@ -7,7 +7,7 @@
 %% and exit scenario runs the same way in both directions.
 -module(interop_agent).
 -export([start/0, serve/0]).
--export([ping/1, connected/0, spawn_worker/0, echo_corpus/3, echo_binary/2, flood/3, exit_signal/2,
+-export([ping/1, connected/0, spawn_worker/0, echo_corpus/3, echo_binary/2, flood/3, collect/3, exit_signal/2,
          send_to/2, monitor_name/2, run/3, rex_call/4, remote_spawns/1, supervision/1,
          global_sync/1, global_register/1, global_trans/1]).
 
@@ -102,6 +102,19 @@ flood(Target, Senders, PerSender) ->
                   end) || _ <- lists:seq(1, Senders)],
     [receive {sent, P} -> ok end || P <- Pids],
     {ok, Pids}.
+
+%% Asks Source for N messages {seq, I} and checks that all come, in order.
+collect(Source, N, TimeoutMs) ->
+    Source ! {go, self(), N},
+    collect_from(1, N, TimeoutMs).
+
+collect_from(I, N, _TimeoutMs) when I > N -> {ok, N};
+collect_from(I, N, TimeoutMs) ->
+    receive
+        {seq, I} -> collect_from(I + 1, N, TimeoutMs);
+        {seq, Other} -> {out_of_order, I, Other}
+    after TimeoutMs -> {timeout, I - 1}
+    end.
 
 exit_signal(Pid, Reason) -> exit(Pid, Reason), ok.
 

@@ -27,6 +27,8 @@ class Inbox {
   /// The oldest message, waiting up to `timeout` for one (milliseconds::max(): no limit).
   std::optional<Term> receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   /// The oldest message `match` accepts, leaving the others (selective receive).
+  /// Both forms throw std::logic_error when called with a timeout from one of the
+  /// node's own processes, whose thread they would block: use a CoProcess there.
   std::optional<Term> receive(const std::function<bool(const Term&)>& match,
                               std::chrono::milliseconds timeout = std::chrono::seconds(5));
   /// Messages waiting.

@@ -49,6 +49,10 @@ class Actor {
  private:
   friend class Scheduler;
   Mailbox mailbox_;
+  // Set once a run on an outside thread (Scheduler::RunWokenHere) went on too long:
+  // from then on the actor runs only on the workers. Read and written only by the
+  // thread running the actor.
+  bool runs_long_ = false;
 };
 
 }  // namespace spindle

@@ -88,6 +88,44 @@ class Scheduler {
   /// The scheduler whose worker is running the calling thread, or null.
   static Scheduler* current() noexcept;
 
+  /// Makes the calling thread, which is not a worker, run the actors its own deliveries
+  /// wake, for as long as the object lives: the distribution's I/O thread, so that a
+  /// request read from a socket is handled and answered on the thread that read it,
+  /// with no other thread woken (what BEAM's schedulers do when they poll). A delivery
+  /// keeps the actor it wakes in the thread's run-next slot (one that it displaces goes
+  /// to the workers); `run()` runs it, and what it wakes in turn, for a short chain and
+  /// a small budget (64 messages, 50 us), after which the workers take over. The thread
+  /// must call `run()` after each piece of its own work that may deliver (an actor left
+  /// in the slot runs only then). Actors so run must not block: the thread's own work
+  /// waits meanwhile.
+  class RunWokenHere {
+   public:
+    explicit RunWokenHere(Scheduler& scheduler);
+    /// Runs what is still waiting, then makes the thread an outside thread again.
+    ~RunWokenHere();
+    RunWokenHere(const RunWokenHere&) = delete;
+    RunWokenHere& operator=(const RunWokenHere&) = delete;
+    void run() noexcept;
+    /// True while `run()` is running an actor (so the caller is that actor's code).
+    bool running() const noexcept;
+    /// Calls `f` with this thread delivering like any thread outside the scheduler (to
+    /// the workers): for the thread's own work done in the middle of an actor's run,
+    /// such as the distribution's I/O thread writing what a long handler sends.
+    template <class F>
+    void aside(F&& f) {
+      set_aside(true);
+      struct Restore {
+        RunWokenHere& here;
+        ~Restore() { here.set_aside(false); }
+      } restore{*this};
+      f();
+    }
+
+   private:
+    void set_aside(bool aside) noexcept;
+    Scheduler& scheduler_;
+  };
+
  private:
   struct Impl;
   /// Retains `actor` and schedules it (its mailbox just left the idle state).
@@ -102,6 +140,7 @@ class Scheduler {
   static Actor::RunResult run(Actor& actor, const RunLimits& limits) noexcept { return actor.run(limits); }
   static void retain(Actor& actor) noexcept { actor.retain(); }
   static void release(Actor& actor) noexcept { actor.release(); }
+  static bool& runs_long(Actor& actor) noexcept { return actor.runs_long_; }
 
   std::unique_ptr<Impl> impl_;
 };

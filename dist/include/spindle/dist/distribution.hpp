@@ -78,6 +78,12 @@ struct DistributionOptions {
   /// which is most of a round trip's cost on loopback; the price is this much CPU after
   /// each burst of traffic (none while idle). Zero: sleep at once.
   std::chrono::microseconds io_busy_wait = std::chrono::microseconds(200);
+  /// The I/O thread runs a process that a message it read wakes, for a short while
+  /// (Scheduler::RunWokenHere), instead of waking a worker for it: a request is read,
+  /// handled and answered on one thread, as on a BEAM scheduler that polled the socket.
+  /// A process that stays busy longer goes on to the workers. Off: every process runs
+  /// on the workers (the I/O thread only delivers).
+  bool io_runs_processes = true;
   /// What a peer may make us hold: frame and message sizes, fragments in progress.
   FrameLimits limits = {};
   /// TLS for every connection; none: plain TCP (Erlang's default, inet_tcp_dist).
