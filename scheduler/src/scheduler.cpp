@@ -215,7 +215,10 @@ struct Scheduler::Impl {
   const std::size_t handoff_limit;
   const std::chrono::nanoseconds busy_wait;
   std::atomic<Actor*> catcher{nullptr};
-  bool running_outside = false;  // the RunWokenHere thread's only
+  // At most one RunWokenHere thread, which alone uses the outside slot's counters,
+  // `running_outside` and the actors' `runs_long_` marks.
+  std::atomic<bool> outside_taken{false};
+  bool running_outside = false;
   std::unique_ptr<SlotStats[]> stats;  // one per arena slot, plus one for anything else
   std::atomic<std::uint64_t> enqueued{0};
   std::unique_ptr<detail::TbbPool> pool;
@@ -267,6 +270,8 @@ Scheduler* Scheduler::current() noexcept { return t_worker.owner; }
 Scheduler::RunWokenHere::RunWokenHere(Scheduler& scheduler) : scheduler_(scheduler) {
   Worker& w = t_worker;
   if (w.owner != nullptr) throw std::logic_error("RunWokenHere: the thread already runs actors for a scheduler");
+  if (scheduler.impl_->outside_taken.exchange(true, std::memory_order_acq_rel))
+    throw std::logic_error("RunWokenHere: another thread already runs woken actors for this scheduler");
   w.owner = &scheduler;
   w.next = nullptr;
   w.slot = scheduler.impl_->threads;
@@ -276,6 +281,7 @@ Scheduler::RunWokenHere::RunWokenHere(Scheduler& scheduler) : scheduler_(schedul
 Scheduler::RunWokenHere::~RunWokenHere() {
   run();
   t_worker = Worker{};
+  scheduler_.impl_->outside_taken.store(false, std::memory_order_release);
 }
 
 void Scheduler::RunWokenHere::run() noexcept { scheduler_.impl_->run_woken_here(); }

@@ -131,13 +131,15 @@ TEST(RunWokenHere, AsideTheThreadDeliversToTheWorkers) {
   EXPECT_NE(actor.run_threads.at(0), outside);
 }
 
-TEST(RunWokenHere, AThreadServesOneSchedulerAtATime) {
+TEST(RunWokenHere, OneThreadForOneScheduler) {
   Scheduler scheduler({.threads = 1});
   Scheduler other({.threads = 1});
   std::thread([&] {
     Scheduler::RunWokenHere here(scheduler);
     EXPECT_THROW(Scheduler::RunWokenHere again(other), std::logic_error);
+    std::thread([&] { EXPECT_THROW(Scheduler::RunWokenHere second(scheduler), std::logic_error); }).join();
   }).join();
+  std::thread([&] { Scheduler::RunWokenHere later(scheduler); }).join();  // free again
 }
 
 }  // namespace

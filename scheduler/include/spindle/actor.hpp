@@ -50,8 +50,8 @@ class Actor {
   friend class Scheduler;
   Mailbox mailbox_;
   // Set once a run on an outside thread (Scheduler::RunWokenHere) went on too long:
-  // from then on the actor runs only on the workers. Read and written only by the
-  // thread running the actor.
+  // from then on the actor runs only on the workers. Read and written only by that
+  // thread (a scheduler has at most one).
   bool runs_long_ = false;
 };
 

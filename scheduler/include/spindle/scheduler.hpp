@@ -97,7 +97,7 @@ class Scheduler {
   /// a small budget (64 messages, 50 us), after which the workers take over. The thread
   /// must call `run()` after each piece of its own work that may deliver (an actor left
   /// in the slot runs only then). Actors so run must not block: the thread's own work
-  /// waits meanwhile.
+  /// waits meanwhile. At most one thread per scheduler (a second throws std::logic_error).
   class RunWokenHere {
    public:
     explicit RunWokenHere(Scheduler& scheduler);
