@@ -175,8 +175,13 @@ void Distribution::Impl::route(Atom to_node, RemoteSignal&& signal) {
       asio::post(io, [this, peer] { queue_overflowed(*peer); });
     return;
   }
-  if (peer->queue.push(item) == Mailbox::Push::QueuedWasIdle) asio::post(io, [this, peer] { queue_woke(*peer); });
-  if (t_io.owner == this) write_during_long_run();
+  if (peer->queue.push(item) != Mailbox::Push::QueuedWasIdle) {
+    if (t_io.owner == this) write_during_long_run();
+  } else if (t_io.owner == this && t_io.runner != nullptr && t_io.runner->running()) {
+    queue_woke(*peer);  // from a process the I/O thread runs, between its handlers
+  } else {
+    asio::post(io, [this, peer] { queue_woke(*peer); });
+  }
 }
 
 void Distribution::Impl::write_during_long_run() {
