@@ -145,15 +145,16 @@ struct Scheduler::Impl {
   }
 
   // Runs what the calling outside thread's deliveries woke, a short chain of it under
-  // `outside_limits`; the rest goes to the workers, and so does an actor that once ran
-  // here for longer than kOutsideTooLong (one handler call cannot be cut short).
+  // `outside_limits`; the rest goes to the workers, and so, for a while, does an actor
+  // whose run here went on longer than kOutsideTooLong (one handler call cannot be cut
+  // short; see Actor::outside_skips_).
   void run_woken_here() noexcept {
     Worker& w = t_worker;
     if (!w.outside) return;  // inside RunWokenHere::aside
     SlotStats& slot = stats[threads];
     for (std::size_t chain = 0; w.next != nullptr; ++chain) {
       Actor* actor = std::exchange(w.next, nullptr);
-      if (chain >= kOutsideChain || Scheduler::runs_long(*actor)) {
+      if (chain >= kOutsideChain || Scheduler::skips_outside(*actor)) {
         enqueue(actor);
         continue;
       }
@@ -162,7 +163,7 @@ struct Scheduler::Impl {
       running_outside = true;
       run_one(*actor, slot, outside_limits);
       running_outside = false;
-      if (std::chrono::steady_clock::now() - started > kOutsideTooLong) Scheduler::runs_long(*actor) = true;
+      Scheduler::ran_outside(*actor, std::chrono::steady_clock::now() - started > kOutsideTooLong);
       Scheduler::release(*actor);
     }
   }
@@ -216,7 +217,7 @@ struct Scheduler::Impl {
   const std::chrono::nanoseconds busy_wait;
   std::atomic<Actor*> catcher{nullptr};
   // At most one RunWokenHere thread, which alone uses the outside slot's counters,
-  // `running_outside` and the actors' `runs_long_` marks.
+  // `running_outside` and the actors' outside_skips_ and outside_strikes_.
   std::atomic<bool> outside_taken{false};
   bool running_outside = false;
   std::unique_ptr<SlotStats[]> stats;  // one per arena slot, plus one for anything else

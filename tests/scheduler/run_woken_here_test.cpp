@@ -89,9 +89,10 @@ TEST(RunWokenHere, ABusyActorGetsASmallBudgetThenTheWorkersFinish) {
   EXPECT_EQ(actor.seen, in_order);
 }
 
-// One handler call cannot be cut short: an actor that once held the thread too long
-// runs on the workers from then on.
-TEST(RunWokenHere, AnActorThatRanLongHereRunsOnTheWorkersAfterwards) {
+// One handler call cannot be cut short: an actor whose run held the thread too long
+// runs on the workers for its next two wake-ups (twice as many for each such run in a
+// row), then gets another chance.
+TEST(RunWokenHere, AnActorThatRanLongHereRunsOnTheWorkersForAWhile) {
   Latch latch;
   Recorder actor(latch);
   actor.linger = 2ms;
@@ -100,17 +101,20 @@ TEST(RunWokenHere, AnActorThatRanLongHereRunsOnTheWorkersAfterwards) {
   std::thread([&] {
     outside = std::this_thread::get_id();
     Scheduler::RunWokenHere here(scheduler);
-    scheduler.deliver(actor, new Note(1));
-    here.run();
-    scheduler.deliver(actor, new Note(2));
-    here.run();
+    for (int i = 1; i <= 4; ++i) {
+      scheduler.deliver(actor, new Note(i));
+      here.run();
+      ASSERT_TRUE(latch.wait_for(i));
+      wait_until_idle(actor);
+      actor.linger = 0ms;  // quick from now on
+    }
   }).join();
-  ASSERT_TRUE(latch.wait_for(2));
-  wait_until_idle(actor);
-  ASSERT_EQ(actor.run_threads.size(), 2u);
-  EXPECT_EQ(actor.run_threads[0], outside);
+  ASSERT_EQ(actor.run_threads.size(), 4u);
+  EXPECT_EQ(actor.run_threads[0], outside);  // too long: strike one
   EXPECT_NE(actor.run_threads[1], outside);
-  EXPECT_EQ(actor.seen, (std::vector<int>{1, 2}));
+  EXPECT_NE(actor.run_threads[2], outside);
+  EXPECT_EQ(actor.run_threads[3], outside);  // back
+  EXPECT_EQ(actor.seen, (std::vector<int>{1, 2, 3, 4}));
 }
 
 TEST(RunWokenHere, AsideTheThreadDeliversToTheWorkers) {

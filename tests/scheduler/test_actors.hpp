@@ -56,7 +56,7 @@ class Recorder : public Actor {
   std::vector<int> seen;                      // touched only inside run
   std::vector<std::thread::id> run_threads;   // the thread of every run; likewise
   std::vector<int> run_sizes;                 // the notes every run handled; likewise
-  std::chrono::microseconds linger{0};        // each run sleeps this long (set before any delivery)
+  std::atomic<std::chrono::microseconds> linger{0us};  // each run sleeps this long
 
  protected:
   RunResult run(const RunLimits& limits) noexcept override {
@@ -64,7 +64,7 @@ class Recorder : public Actor {
     if (running_.exchange(true)) overlapped = true;
     runs.fetch_add(1);
     run_threads.push_back(std::this_thread::get_id());
-    if (linger.count() > 0) std::this_thread::sleep_for(linger);
+    if (const auto pause = linger.load(); pause.count() > 0) std::this_thread::sleep_for(pause);
     int handled = 0;
     RunResult result = RunResult::Yield;
     for (std::size_t i = 0; i < budget; ++i) {

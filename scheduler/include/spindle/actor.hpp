@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 #include "spindle/mailbox.hpp"
 
@@ -49,10 +50,13 @@ class Actor {
  private:
   friend class Scheduler;
   Mailbox mailbox_;
-  // Set once a run on an outside thread (Scheduler::RunWokenHere) went on too long:
-  // from then on the actor runs only on the workers. Read and written only by that
-  // thread (a scheduler has at most one).
-  bool runs_long_ = false;
+  // Kept by the scheduler's RunWokenHere thread alone (a scheduler has at most one):
+  // after a run there went on too long, the actor's next wake-ups from that thread go to
+  // the workers; each such run in a row doubles how many (`outside_strikes_`), a short
+  // one takes a strike back. One run seen long because the OS preempted the thread
+  // costs a few wake-ups; a handler that is always slow ends up there once in 1024.
+  std::uint16_t outside_skips_ = 0;
+  std::uint8_t outside_strikes_ = 0;
 };
 
 }  // namespace spindle

@@ -94,7 +94,8 @@ class Scheduler {
   /// with no other thread woken (what BEAM's schedulers do when they poll). A delivery
   /// keeps the actor it wakes in the thread's run-next slot (one that it displaces goes
   /// to the workers); `run()` runs it, and what it wakes in turn, for a short chain and
-  /// a small budget (64 messages, 50 us), after which the workers take over. The thread
+  /// a small budget (64 messages, 50 us), after which the workers take over; an actor
+  /// whose run here took over 500 us runs on the workers for its next few wake-ups. The thread
   /// must call `run()` after each piece of its own work that may deliver (an actor left
   /// in the slot runs only then). Actors so run must not block: the thread's own work
   /// waits meanwhile. At most one thread per scheduler (a second throws std::logic_error).
@@ -140,7 +141,23 @@ class Scheduler {
   static Actor::RunResult run(Actor& actor, const RunLimits& limits) noexcept { return actor.run(limits); }
   static void retain(Actor& actor) noexcept { actor.retain(); }
   static void release(Actor& actor) noexcept { actor.release(); }
-  static bool& runs_long(Actor& actor) noexcept { return actor.runs_long_; }
+  /// For the RunWokenHere thread: true if `actor`, woken by it, goes to the workers this
+  /// time (it ran too long there lately).
+  static bool skips_outside(Actor& actor) noexcept {
+    if (actor.outside_skips_ == 0) return false;
+    --actor.outside_skips_;
+    return true;
+  }
+  /// For the RunWokenHere thread: how a run of `actor` there went.
+  static void ran_outside(Actor& actor, bool too_long) noexcept {
+    constexpr std::uint8_t kMostStrikes = 10;  // at most 1024 wake-ups skipped
+    if (too_long) {
+      if (actor.outside_strikes_ < kMostStrikes) ++actor.outside_strikes_;
+      actor.outside_skips_ = static_cast<std::uint16_t>(1u << actor.outside_strikes_);
+    } else if (actor.outside_strikes_ > 0) {
+      --actor.outside_strikes_;
+    }
+  }
 
   std::unique_ptr<Impl> impl_;
 };
