@@ -85,11 +85,11 @@ std::string StatsReport::line(const dist::ObservedNode& now) {
     queued += c.queued_bytes;
   }
   std::string text = fmt::format(
-      "stats uptime={} procs={} spawned={} sent={}/s handled={}/s mailbox_hwm={} util={} steals={}/s conns={} "
-      "in={}/s out={}/s queued={}",
+      "stats uptime={} procs={} spawned={} sent={}/s handled={}/s mailbox_hwm={} util={} steals={}/s io_runs={}/s "
+      "conns={} in={}/s out={}/s queued={}",
       duration(n.uptime), n.processes, n.spawned, rate(n.messages_sent, before.messages_sent),
       rate(n.messages_handled, before.messages_handled), n.mailbox_high_water, util, rate(steals, steals_before),
-      now.connections.size(), bytes(in / seconds), bytes(out / seconds), bytes(static_cast<double>(queued)));
+      rate(n.io_runs, before.io_runs), now.connections.size(), bytes(in / seconds), bytes(out / seconds), bytes(static_cast<double>(queued)));
   last_ = now;
   return text;
 }
@@ -107,7 +107,7 @@ std::string StatsReport::screen(const std::string& node_name, const dist::Observ
   s += "workers  ";
   for (std::size_t i = 0; i < util.size(); ++i)
     s += fmt::format(" {}:{:>4.0f}% ({} steals)", i, util[i] * 100, si(static_cast<double>(n.workers[i].steals)));
-  s += "\n\n";
+  s += fmt::format("   I/O thread: {} runs/s\n\n", si(growth(n.io_runs, before.io_runs) / seconds));
   s += fmt::format("{:<28} {:<22} {:>4} {:>10} {:>10} {:>10} {:>10} {:>9}\n", "CONNECTION", "ADDRESS", "TLS",
                    "IN/s", "OUT/s", "MSGS IN/s", "MSGS OUT/s", "QUEUED");
   for (const ConnectionStats& c : now.connections) {

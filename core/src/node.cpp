@@ -549,6 +549,7 @@ NodeStats Node::stats() const {
     s.mailbox_high_water = std::max(s.mailbox_high_water, p.mailbox_high_water);
   }
   s.workers = n.scheduler.worker_stats();
+  s.io_runs = n.scheduler.stats().outside_runs;
   return s;
 }
 

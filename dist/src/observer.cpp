@@ -60,6 +60,7 @@ Term stats_term(const ObservedNode& o) {
               {atom("messages_handled"), o.node.messages_handled},
               {atom("mailbox_high_water"), o.node.mailbox_high_water},
               {atom("workers"), list_from(workers)},
+              {atom("io_runs"), o.node.io_runs},
               {atom("connections"), list_from(connections)}});
 }
 
@@ -71,6 +72,7 @@ ObservedNode observed_from_term(const Term& stats) {
   o.node.messages_sent = count(stats, "messages_sent");
   o.node.messages_handled = count(stats, "messages_handled");
   o.node.mailbox_high_water = count(stats, "mailbox_high_water");
+  o.node.io_runs = count_if_present(stats, "io_runs");
   o.node.workers = read_list<WorkerStats>(field(stats, "workers"), [](const Term& w) {
     return WorkerStats{count(w, "runs"), count(w, "steals"), microseconds(count(w, "busy_us")), count_if_present(w, "caught")};
   });

@@ -254,6 +254,7 @@ SchedulerStats Scheduler::stats() const noexcept {
     s.caught += impl_->stats[i].caught.get();
   }
   s.enqueued = impl_->enqueued.load(std::memory_order_relaxed);
+  s.outside_runs = impl_->stats[impl_->threads].runs.get();
   return s;
 }
 

@@ -30,6 +30,7 @@ TEST(Observer, StatisticsMakeTheRoundTripThroughTheirTerm) {
   c.messages_out = 20;
   c.queued_bytes = 7;
   o.connections = {c};
+  o.node.io_runs = 77;
   const Term t = stats_term(o);
   EXPECT_EQ(*t.as_map().find(atom("processes")), Term(12));
   EXPECT_EQ(*t.as_map().find(atom("uptime_ms")), Term(61234));
@@ -45,6 +46,7 @@ TEST(Observer, StatisticsMakeTheRoundTripThroughTheirTerm) {
   EXPECT_EQ(back.node.workers[0].steals, 3u);
   EXPECT_EQ(back.node.workers[0].busy, 2500us);
   EXPECT_EQ(back.node.workers[0].caught, 40u);
+  EXPECT_EQ(back.node.io_runs, 77u);
   ASSERT_EQ(back.connections.size(), 1u);
   EXPECT_EQ(back.connections[0].node, atom("beam@127.0.0.1"));
   EXPECT_EQ(back.connections[0].address, "127.0.0.1:40000");
@@ -53,17 +55,20 @@ TEST(Observer, StatisticsMakeTheRoundTripThroughTheirTerm) {
   EXPECT_EQ(back.connections[0].queued_bytes, 7u);
 }
 
-TEST(Observer, StatisticsFromANodeWithoutTheCaughtCountReadAsZero) {
+TEST(Observer, StatisticsFromANodeWithoutTheLaterCountsReadAsZero) {
   ObservedNode o;
   o.node.workers = {{100, 3, 2500us, 40}};
+  o.node.io_runs = 5;
   const Term t = stats_term(o);
   const Term worker = map({{atom("runs"), 100}, {atom("steals"), 3}, {atom("busy_us"), 2500}});
   std::vector<std::pair<Term, Term>> fields;
-  for (const auto& [key, value] : t.as_map()) fields.emplace_back(key, key == atom("workers") ? list(worker) : value);
+  for (const auto& [key, value] : t.as_map())
+    if (key != atom("io_runs")) fields.emplace_back(key, key == atom("workers") ? list(worker) : value);
   const ObservedNode back = observed_from_term(map_from(fields));
   ASSERT_EQ(back.node.workers.size(), 1u);
   EXPECT_EQ(back.node.workers[0].runs, 100u);
   EXPECT_EQ(back.node.workers[0].caught, 0u);
+  EXPECT_EQ(back.node.io_runs, 0u);
 }
 
 TEST(Observer, ProcessRowsMakeTheRoundTrip) {

@@ -50,13 +50,29 @@ TEST_F(DistInterop, ErlangReadsANodesStatistics) {
   EXPECT_GE(echo->sent, 100u);
 }
 
+// A process that a message from Erlang wakes runs on the I/O thread that read it
+// (io_runs_processes, on by default), and only there: io_runs counts those runs.
+TEST_F(DistInterop, TheIoThreadRunsWhatItsReadsWakeUnlessToldNotTo) {
+  SpindleNode on("spin@127.0.0.1", epmd_port);  // the default
+  SpindleNode off("spin2@127.0.0.1", epmd_port, {.io_runs_processes = false});
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  for (SpindleNode* spin : {&on, &off}) {
+    for (int i = 0; i < 20; ++i) {
+      const Term echoed = spin->call(beam.name(), "echo_binary", {tuple(atom("echo"), spin->node.name()), 100});
+      ASSERT_EQ(echoed, tuple(atom("ok"), 100)) << echoed.to_string();
+    }
+  }
+  EXPECT_GE(on.node.stats().io_runs, 20u);
+  EXPECT_EQ(off.node.stats().io_runs, 0u);
+}
+
 TEST_F(DistInterop, SpindleNodePrintsStatisticsEveryInterval) {
   ChildProcess node({SPINDLE_NODE_BINARY, "--name", "other@127.0.0.1", "--cookie", kCookie, "--demo", "--epmd-port",
                      std::to_string(epmd_port), "--stats-interval", "1"});
   test::wait_ready(node, "ready other@127.0.0.1", 30s);
   const auto line = node.wait_for_line([](const std::string& l) { return l.starts_with("stats "); }, 10s);
   ASSERT_TRUE(line.has_value()) << node.output();
-  for (const char* field : {"uptime=", "procs=", "handled=", "util=", "conns=", "queued="})
+  for (const char* field : {"uptime=", "procs=", "handled=", "util=", "io_runs=", "conns=", "queued="})
     EXPECT_NE(line->find(field), std::string::npos) << *line;
   node.signal(SIGTERM);
   EXPECT_EQ(node.wait(30s), 0);

@@ -32,6 +32,8 @@ struct NodeStats {
   std::uint64_t messages_handled = 0;  ///< taken from mailboxes, by processes alive or gone
   std::uint64_t mailbox_high_water = 0;  ///< the deepest mailbox seen, of processes alive or gone
   std::vector<WorkerStats> workers;   ///< the scheduler's, per worker thread
+  /// Process runs on the distribution's I/O thread (DistributionOptions::io_runs_processes).
+  std::uint64_t io_runs = 0;
 };
 
 }  // namespace spindle

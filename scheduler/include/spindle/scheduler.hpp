@@ -37,6 +37,7 @@ struct SchedulerStats {
   std::uint64_t enqueued = 0;    ///< actors put on the arena's shared queue (outside threads, yields)
   std::uint64_t steals = 0;      ///< tasks a worker took from another worker's deque
   std::uint64_t caught = 0;      ///< actors woken from outside that a waiting worker ran at once
+  std::uint64_t outside_runs = 0;  ///< actor runs on the RunWokenHere thread (the I/O thread)
 };
 
 /// One worker's counters since the scheduler started; read while running they are
