@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
   app.add_option("--io-busy-wait", io_busy_wait,
                  "microseconds the I/O thread polls after traffic before it sleeps (0: at once; lower latency for CPU)")
       ->check(CLI::Range(0, 1'000'000));
+  auto busy_limit_kb = static_cast<unsigned>(spindle::dist::DistributionOptions{}.busy_limit_bytes / 1024);
+  app.add_option("--dist-busy-limit", busy_limit_kb,
+                 "kilobytes waiting for one node past which a sending process is suspended (Erlang's +zdbbl)")
+      ->check(CLI::Range(1, 2'097'151));
   bool io_runs_processes = spindle::dist::DistributionOptions{}.io_runs_processes;
   app.add_option("--io-runs-processes", io_runs_processes,
                  "the I/O thread runs a process that a message it read wakes, for a short while (true/false)");
@@ -112,6 +116,7 @@ int main(int argc, char** argv) {
                  .epmd_port = epmd_port,
                  .listen_port = listen_port,
                  .net_ticktime = std::chrono::seconds(net_ticktime),
+                 .busy_limit_bytes = std::size_t{busy_limit_kb} * 1024,
                  .io_busy_wait = std::chrono::microseconds(io_busy_wait),
                  .io_runs_processes = io_runs_processes,
                  .tls = tls.certfile.empty() ? std::nullopt : std::optional(tls)});

@@ -100,6 +100,12 @@ bool deliver_to(ProcessControl& target, Envelope* e) {
     case Kind::Monitor:
     case Kind::Demonitor:
       return target.node.scheduler.deliver_quietly(target, e);
+    case Kind::LinkExit:
+    case Kind::Exit:
+      // An exit signal does not wait out a suspension (Node::suspend_caller).
+      if (!target.node.scheduler.deliver(target, e)) return false;
+      target.node.scheduler.unpark(target);
+      return true;
     default:
       return target.node.scheduler.deliver(target, e);
   }
@@ -494,6 +500,21 @@ void Node::set_remote_router(std::shared_ptr<RemoteRouter> router) {
 }
 
 void Node::deliver_remote(Atom from_node, RemoteSignal signal) { impl_->deliver_remote(from_node, std::move(signal)); }
+
+std::optional<SuspendedSender> Node::suspend_caller() noexcept {
+  ProcessControl* const caller = ProcessControl::running();
+  if (caller == nullptr || &caller->node != impl_.get()) return std::nullopt;
+  const std::optional<Scheduler::ParkTicket> ticket = Scheduler::park(*caller);
+  if (!ticket) return std::nullopt;
+  return SuspendedSender(caller->pid(), ticket->value);
+}
+
+void SuspendedSender::resume() const noexcept {
+  // A closed mailbox may belong to a node already destroyed: an exited process is not
+  // parked anyway.
+  ProcessControl* control = detail::control_of(pid_);
+  if (control != nullptr && !control->mailbox().closed()) control->node.scheduler.resume(*control, {ticket_});
+}
 
 void Node::exit(const Pid& target, Term reason) {
   impl_->deliver(target, new detail::Signal(Kind::Exit, std::move(reason), impl_->system_pid));

@@ -15,7 +15,12 @@ Term down_message(const Term& ref, const Term& object, Term reason) {
   return tuple(atoms::DOWN, ref, atoms::process, object, std::move(reason));
 }
 
+// The process this thread is running, for Node::suspend_caller.
+thread_local ProcessControl* t_running = nullptr;
+
 }  // namespace
+
+ProcessControl* ProcessControl::running() noexcept { return t_running; }
 
 ProcessControl::ProcessControl(Node::Impl& owner, std::unique_ptr<Process> user, Atom node_name, std::uint32_t number,
                                std::uint32_t creation_number)
@@ -78,6 +83,10 @@ bool ProcessControl::guarded(Body&& body) noexcept {
 // ----- running -----
 
 Actor::RunResult ProcessControl::run(const RunLimits& limits) noexcept {
+  struct Running {
+    ProcessControl* outer;  // a thread may run a process inside another's handler
+    ~Running() { t_running = outer; }
+  } running{std::exchange(t_running, this)};
   RunResult result = RunResult::Done;
   if (!exited()) {
     if (!started) {
@@ -142,8 +151,17 @@ Actor::RunResult ProcessControl::run_passive(const RunLimits& limits) noexcept {
     if (exited()) return RunResult::Done;
     if (message) handle_message(std::move(*message));
     if (exited()) return RunResult::Done;
+    if (Scheduler::park_asked(*this)) return park_now();
   }
   return RunResult::Yield;
+}
+
+Actor::RunResult ProcessControl::park_now() noexcept {
+  // Exit signals do not wait out a suspension: those already here are acted on now (one
+  // pushed later unparks the process, see Scheduler::park).
+  take_mailbox();
+  absorb_signals();
+  return exited() ? RunResult::Done : RunResult::Park;
 }
 
 bool ProcessControl::end_monitor(const Signal& down) noexcept {
@@ -222,7 +240,7 @@ Actor::RunResult ProcessControl::run_active() noexcept {
     exit_with(atoms::normal);
     return RunResult::Done;
   }
-  return RunResult::Yield;
+  return Scheduler::park_asked(*this) ? park_now() : RunResult::Yield;
 }
 
 // ----- signals (Erlang reference manual, "Receiving Exit Signals") -----

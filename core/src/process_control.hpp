@@ -65,6 +65,8 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   /// process's worker (inside `run`).
   void exit_with(Term reason) noexcept;
   bool exited() const noexcept { return process == nullptr; }
+  /// The process the calling thread is running (inside its `run`), or null.
+  static ProcessControl* running() noexcept;
 
   Node::Impl& node;
   std::unique_ptr<Process> process;  // null once exited
@@ -108,6 +110,8 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   }
   RunResult run_passive(const RunLimits& limits) noexcept;
   RunResult run_active() noexcept;
+  /// Ends a run whose process was asked to park (Scheduler::park).
+  RunResult park_now() noexcept;
   /// Acts on the signals in `queue`, in order, leaving only messages behind.
   void absorb_signals() noexcept;
   /// Handles a signal; returns the message it turns into, if any. May end the process.

@@ -253,6 +253,7 @@ asio::awaitable<void> Connection::write_loop() {
       while (!own_.empty()) encode(static_cast<OutgoingItem*>(own_.pop_front()));
       if (backlog_.empty()) backlog_ = peer_.queue.take_all();
       while (!backlog_.empty() && output_.size() < kBatchBytes) encode(static_cast<OutgoingItem*>(backlog_.pop_front()));
+      owner_.resume_senders(peer_, true);  // those suspended while the queue was over the busy limit
       if (out_.empty()) {
         if (tick_due_) {
           tick_due_ = false;

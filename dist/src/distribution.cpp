@@ -167,7 +167,8 @@ void Distribution::Impl::route(Atom to_node, RemoteSignal&& signal) {
   }
   OutgoingItem* item = OutgoingItem::make(std::move(signal));
   const std::size_t weight = item->weight;
-  if (peer->queued_bytes.fetch_add(weight, std::memory_order_relaxed) + weight > options.max_queued_bytes) {
+  const std::size_t queued = peer->queued_bytes.fetch_add(weight, std::memory_order_relaxed) + weight;
+  if (queued > options.max_queued_bytes) {
     peer->queued_bytes.fetch_sub(weight, std::memory_order_relaxed);
     if (auto answer = noconnection_answer(item->signal)) node.deliver_remote(to_node, std::move(*answer));
     OutgoingItem::destroy(item);
@@ -182,6 +183,38 @@ void Distribution::Impl::route(Atom to_node, RemoteSignal&& signal) {
   } else {
     asio::post(io, [this, peer] { queue_woke(*peer); });
   }
+  if (queued > options.busy_limit_bytes) suspend_sender(*peer);
+}
+
+void Distribution::Impl::suspend_sender(Peer& peer) {
+  std::optional<SuspendedSender> sender = node.suspend_caller();
+  if (!sender) return;  // not a process, or already to be suspended
+  {
+    std::lock_guard lock(peer.waiters_mutex);
+    peer.waiters.push_back(std::move(*sender));
+    peer.has_waiters.store(true, std::memory_order_seq_cst);
+  }
+  // The writer may have taken the queue under the limit before the sender was listed
+  // (it looks at the list after it takes from the queue, this looks at the queue after
+  // listing, so one of the two sees the other), or the queue failed meanwhile.
+  if (peer.queued_bytes.load(std::memory_order_seq_cst) <= options.busy_limit_bytes ||
+      peer.overflowing.load(std::memory_order_acquire) || closed.load(std::memory_order_acquire))
+    resume_senders(peer, false);
+}
+
+void Distribution::Impl::resume_senders(Peer& peer, bool only_if_under) {
+  // The writer took from the queue with relaxed updates of queued_bytes: order them
+  // before the look at the list (see suspend_sender).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!peer.has_waiters.load(std::memory_order_seq_cst)) return;
+  std::vector<SuspendedSender> resumed;
+  {
+    std::lock_guard lock(peer.waiters_mutex);
+    if (only_if_under && peer.queued_bytes.load(std::memory_order_seq_cst) > options.busy_limit_bytes) return;
+    resumed.swap(peer.waiters);
+    peer.has_waiters.store(false, std::memory_order_relaxed);
+  }
+  for (const SuspendedSender& s : resumed) s.resume();
 }
 
 void Distribution::Impl::write_during_long_run() {
@@ -235,8 +268,9 @@ void Distribution::Impl::fail_queued(Peer& peer) {
         if (auto answer = noconnection_answer(item->signal)) node.deliver_remote(peer.name, std::move(*answer));
       OutgoingItem::destroy(item);
     }
-    if (peer.queue.idle() || peer.queue.try_idle()) return;
+    if (peer.queue.idle() || peer.queue.try_idle()) break;
   }
+  resume_senders(peer, false);
 }
 
 void Distribution::Impl::start_connecting(Peer& peer) {

@@ -42,6 +42,11 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   /// Answers everything queued for `peer` as Erlang does when a node cannot be reached,
   /// and leaves the queue idle.
   void fail_queued(Peer& peer);
+  /// A process's send left `peer`'s queue past busy_limit_bytes: suspend the process.
+  void suspend_sender(Peer& peer);
+  /// Resumes the processes suspended on `peer`: all of them, or (when `only_if_under`)
+  /// none unless its queue is back under busy_limit_bytes. Any thread.
+  void resume_senders(Peer& peer, bool only_if_under);
   /// A send found the peer's queue over max_queued_bytes: drop the connection.
   void queue_overflowed(Peer& peer);
   void start_connecting(Peer& peer);

@@ -7,9 +7,11 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "spindle/atom.hpp"
 #include "spindle/mailbox.hpp"
+#include "spindle/remote.hpp"
 
 namespace spindle::dist {
 
@@ -30,6 +32,12 @@ struct Peer {
   /// Set when a send found the queue over its bound: from then until the connection is
   /// closed, sends to this node are dropped.
   std::atomic<bool> overflowing{false};
+  /// Processes suspended for sending while `queued_bytes` was past busy_limit_bytes,
+  /// resumed once it is back under it or the queue fails (Erlang's busy distribution
+  /// port). The list is under `waiters_mutex`; the flag spares the writer the lock.
+  std::mutex waiters_mutex;
+  std::vector<SuspendedSender> waiters;
+  std::atomic<bool> has_waiters{false};
 
   // ----- I/O thread only -----
   enum class State {

@@ -181,6 +181,9 @@ struct Scheduler::Impl {
           return enqueue(&actor);
         case Actor::RunResult::Done:
           return Scheduler::release(actor);
+        case Actor::RunResult::Park:
+          if (Scheduler::settle_park(actor)) return;  // the park holds the reference
+          return enqueue(&actor);
       }
     }
   }
@@ -239,6 +242,78 @@ bool Scheduler::wake(Actor& actor) {
   retain(actor);
   impl_->schedule(&actor);
   return true;
+}
+
+// ----- parking -----
+//
+// An actor's park_ word holds the ticket of its latest park above two phase bits:
+// free (not parked), asked (its run asked to park and has not ended), parked (waiting
+// for a resume; the scheduler's reference to the actor waits with it), and resumed
+// early (a resume came while the asking run was still going on). The running actor
+// moves free -> asked and the worker asked -> parked; any thread's resume moves asked ->
+// resumed early (the worker then runs the actor again) or parked -> free, and whoever
+// makes that last move schedules the actor, so it runs once per resume however many
+// come.
+namespace {
+constexpr std::uint32_t kPhaseBits = 3;
+enum : std::uint32_t { kFree = 0, kAsked = 1, kParked = 2, kResumedEarly = 3 };
+constexpr std::uint32_t phase(std::uint32_t word) { return word & kPhaseBits; }
+constexpr std::uint32_t with_phase(std::uint32_t word, std::uint32_t p) { return (word & ~kPhaseBits) | p; }
+}  // namespace
+
+std::optional<Scheduler::ParkTicket> Scheduler::park(Actor& actor) noexcept {
+  const std::uint32_t word = actor.park_.load(std::memory_order_relaxed);
+  if (phase(word) == kAsked) return std::nullopt;
+  const std::uint32_t asked = ((word & ~kPhaseBits) + (kPhaseBits + 1)) | kAsked;  // the next ticket
+  actor.park_.store(asked, std::memory_order_seq_cst);
+  // Pairs with the fence in unpark: an exit signal pushed before this point is seen by
+  // the actor's own check of its mailbox before it parks, or its unpark sees `asked`.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return ParkTicket{asked & ~kPhaseBits};
+}
+
+bool Scheduler::park_asked(const Actor& actor) noexcept {
+  return phase(actor.park_.load(std::memory_order_relaxed)) == kAsked;
+}
+
+void Scheduler::cancel_park(Actor& actor) noexcept {
+  // Asked, or resumed early: either way the actor goes on running; a later resume with
+  // this ticket finds the phase free and does nothing.
+  actor.park_.store(with_phase(actor.park_.load(std::memory_order_relaxed), kFree), std::memory_order_release);
+}
+
+bool Scheduler::settle_park(Actor& actor) noexcept {
+  std::uint32_t word = actor.park_.load(std::memory_order_relaxed);
+  if (phase(word) == kAsked &&
+      actor.park_.compare_exchange_strong(word, with_phase(word, kParked), std::memory_order_acq_rel))
+    return true;
+  // Resumed early (or the actor returned Park without asking): run it again.
+  actor.park_.store(with_phase(word, kFree), std::memory_order_release);
+  return false;
+}
+
+template <class Matches>
+void Scheduler::end_park(Actor& actor, Matches&& matches) noexcept {
+  std::uint32_t word = actor.park_.load(std::memory_order_acquire);
+  for (;;) {
+    if (!matches(word)) return;
+    const std::uint32_t p = phase(word);
+    if (p != kAsked && p != kParked) return;
+    const std::uint32_t next = with_phase(word, p == kAsked ? kResumedEarly : kFree);
+    if (actor.park_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      if (p == kParked) impl_->enqueue(&actor);  // with the reference the park held
+      return;
+    }
+  }
+}
+
+void Scheduler::resume(Actor& actor, ParkTicket ticket) noexcept {
+  end_park(actor, [ticket](std::uint32_t word) { return (word & ~kPhaseBits) == ticket.value; });
+}
+
+void Scheduler::unpark(Actor& actor) noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // see park
+  end_park(actor, [](std::uint32_t) { return true; });
 }
 
 std::size_t Scheduler::threads() const noexcept { return impl_->threads; }

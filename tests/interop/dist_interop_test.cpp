@@ -320,6 +320,74 @@ TEST_F(DistInterop, APeerThatStopsReadingCostsAtMostTheQueueBound) {
   EXPECT_EQ(spin.inbox.receive(10s), tuple(again, atom("pong")));
 }
 
+// A process that sends one message per handler call, driven by messages to itself: on
+// {go, To, N} it sends To {seq, 1..N, Padding}; `sent` counts what it has sent so far.
+Pid spawn_pump(Node& node, std::shared_ptr<std::atomic<std::int64_t>> sent, std::size_t padding) {
+  return node.spawn([sent, to = Term(), n = std::int64_t{0}, pad = binary(std::string(padding, 'p'))](
+                        Process& self, Term m) mutable {
+    if (m.is_tuple(3)) {
+      to = m.as_tuple()[1];
+      n = m.as_tuple()[2].as_int();
+    }
+    const std::int64_t i = sent->load() + 1;
+    self.send(to.as_pid(), tuple(atom("seq"), i, pad));
+    sent->store(i);
+    if (i < n) self.send(self.pid(), atom("next"));
+  });
+}
+
+// Waits until `count` stops changing for a while; its value then.
+std::int64_t settled(const std::atomic<std::int64_t>& count) {
+  std::int64_t last = -1;
+  for (int quiet = 0, i = 0; quiet < 5 && i < 200; ++i) {
+    const std::int64_t now = count.load();
+    quiet = now == last ? quiet + 1 : 0;
+    last = now;
+    std::this_thread::sleep_for(100ms);
+  }
+  return last;
+}
+
+// Erlang's busy distribution port: a process sending to a node that stops reading is
+// suspended between its handler calls once busy_limit_bytes wait for that node, where
+// without it the queue would grow to max_queued_bytes and the connection be dropped.
+// It goes on when the node reads again, and nothing is lost; an exit signal does not
+// wait for the node.
+TEST_F(DistInterop, ASenderToANodeThatStopsReadingIsSuspendedNotDropped) {
+  constexpr std::size_t kBusy = std::size_t{1} << 20;
+  constexpr std::size_t kPadding = std::size_t{16} << 10;
+  constexpr std::int64_t kMessages = 4000;  // 64 MB: far more than socket buffers and the limit hold
+  SpindleNode spin("spin@127.0.0.1", epmd_port, {.max_queued_bytes = std::size_t{32} << 20, .busy_limit_bytes = kBusy});
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
+  const auto sent = std::make_shared<std::atomic<std::int64_t>>(0);
+  const Pid pump = spawn_pump(spin.node, sent, kPadding);
+  Term collected;
+  std::thread collector([&] { collected = spin.call(beam.name(), "collect", {pump, kMessages, 60'000}, 120s); });
+  for (int i = 0; i < 2000 && sent->load() < 100; ++i) std::this_thread::sleep_for(1ms);
+  beam.process().signal(SIGSTOP);
+  const std::int64_t stalled_at = settled(*sent);
+  EXPECT_LT(stalled_at, kMessages);
+  EXPECT_GT(spin.dist.queued_bytes(beam.name()), kBusy);
+  EXPECT_LE(spin.dist.queued_bytes(beam.name()), kBusy + 2 * kPadding);
+
+  // A second sender is suspended at its first send; an exit signal still ends it.
+  const auto other_sent = std::make_shared<std::atomic<std::int64_t>>(0);
+  const Pid other = spawn_pump(spin.node, other_sent, 16);
+  spin.node.send(other, tuple(atom("go"), erl_worker, 1'000'000));
+  EXPECT_EQ(settled(*other_sent), 1);
+  spin.node.exit(other, atom("stop_it"));
+  for (int i = 0; i < 5000 && spin.node.alive(other); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(spin.node.alive(other));
+
+  EXPECT_EQ(sent->load(), stalled_at);
+  beam.process().signal(SIGCONT);
+  collector.join();
+  EXPECT_EQ(collected, tuple(atom("ok"), kMessages)) << collected.to_string();
+  EXPECT_EQ(sent->load(), kMessages);
+  EXPECT_EQ(spin.dist.connected_nodes(), std::vector<Atom>{beam.name()});
+}
+
 TEST_F(DistInterop, AWrongCookieIsRefusedBothWays) {
   SpindleNode spin("spin@127.0.0.1", epmd_port);
   auto options = erlang_options();

@@ -103,7 +103,7 @@ flood(Target, Senders, PerSender) ->
     [receive {sent, P} -> ok end || P <- Pids],
     {ok, Pids}.
 
-%% Asks Source for N messages {seq, I} and checks that all come, in order.
+%% Asks Source for N messages {seq, I} (or {seq, I, Padding}) and checks that all come, in order.
 collect(Source, N, TimeoutMs) ->
     Source ! {go, self(), N},
     collect_from(1, N, TimeoutMs).
@@ -112,7 +112,9 @@ collect_from(I, N, _TimeoutMs) when I > N -> {ok, N};
 collect_from(I, N, TimeoutMs) ->
     receive
         {seq, I} -> collect_from(I + 1, N, TimeoutMs);
-        {seq, Other} -> {out_of_order, I, Other}
+        {seq, I, _Padding} -> collect_from(I + 1, N, TimeoutMs);
+        {seq, Other} -> {out_of_order, I, Other};
+        {seq, Other, _} -> {out_of_order, I, Other}
     after TimeoutMs -> {timeout, I - 1}
     end.
 

@@ -6,6 +6,7 @@
 /// `Node::deliver_remote`. A node without a router treats other nodes as unreachable:
 /// messages to them are dropped, links and monitors to them fail with `noconnection`.
 
+#include <cstdint>
 #include <optional>
 
 #include "spindle/term.hpp"
@@ -49,6 +50,20 @@ struct RemoteSignal {
 /// (for `Node::deliver_remote`): `noconnection` as an exit signal for a link and as a
 /// DOWN for a monitor. Nothing for the others, which are simply lost.
 std::optional<RemoteSignal> noconnection_answer(const RemoteSignal& signal);
+
+/// A process that `Node::suspend_caller` stopped: it runs again once `resume` is called
+/// (by anyone, on any thread; only the first call of one suspension counts, and a copy
+/// kept past a later suspension of the same process does nothing).
+class SuspendedSender {
+ public:
+  SuspendedSender(Pid pid, std::uint32_t ticket) noexcept : pid_(std::move(pid)), ticket_(ticket) {}
+  void resume() const noexcept;
+  const Pid& pid() const noexcept { return pid_; }
+
+ private:
+  Pid pid_;
+  std::uint32_t ticket_;
+};
 
 /// Carries signals to other nodes. Called from any thread, concurrently; must not block
 /// (the distribution layer queues and wakes its I/O thread). Per sender and receiver,

@@ -2,6 +2,7 @@
 /// @file
 /// The scheduler's unit of work: something with a mailbox that runs when it has mail.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +31,7 @@ class Actor {
     Idle,   ///< the mailbox is empty: park until the next message
     Yield,  ///< more to do (budget spent, or an active actor): run again later
     Done,   ///< finished for good; the mailbox is closed
+    Park,   ///< asked to wait (Scheduler::park): run again only once resumed
   };
 
   Actor() noexcept = default;
@@ -57,6 +59,9 @@ class Actor {
   // costs a few wake-ups; a handler that is always slow ends up there once in 1024.
   std::uint16_t outside_skips_ = 0;
   std::uint8_t outside_strikes_ = 0;
+  // Scheduler::park's state: the current park's ticket in the high bits, its phase in
+  // the low two (Scheduler::Impl names them). Fits the padding after the fields above.
+  std::atomic<std::uint32_t> park_{0};
 };
 
 }  // namespace spindle

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "spindle/actor.hpp"
@@ -80,6 +81,29 @@ class Scheduler {
   /// such as a new one). False if it was already scheduled, running or closed.
   bool wake(Actor& actor);
 
+  /// Names one park of an actor, for `resume`.
+  struct ParkTicket {
+    std::uint32_t value;
+  };
+
+  /// From inside a run of `actor` (its own code): asks that, once this run ends, the
+  /// actor waits, mail or not, until `resume` with the ticket returned (or `unpark`).
+  /// The actor should end the run soon with RunResult::Park (`park_asked` tells its run
+  /// loop). Erlang suspends a process that sends to a busy distribution connection
+  /// this way. nullopt if this run already asked: that ticket stands.
+  static std::optional<ParkTicket> park(Actor& actor) noexcept;
+  /// True while a park asked for in the actor's current run is pending.
+  static bool park_asked(const Actor& actor) noexcept;
+  /// Withdraws a park asked for in the current run (the actor found a reason to go on).
+  static void cancel_park(Actor& actor) noexcept;
+  /// Any thread: ends the park `ticket` names and schedules the actor. Nothing if that
+  /// park has ended already (a stale ticket); a resume that comes while the asking run
+  /// is still going on makes the run's Park act as a Yield.
+  void resume(Actor& actor, ParkTicket ticket) noexcept;
+  /// Any thread: ends whatever park `actor` is in, as `resume` would (for a signal that
+  /// must not wait, such as an exit signal).
+  void unpark(Actor& actor) noexcept;
+
   std::size_t threads() const noexcept;
   std::size_t budget() const noexcept;
   SchedulerStats stats() const noexcept;
@@ -142,6 +166,12 @@ class Scheduler {
   static Actor::RunResult run(Actor& actor, const RunLimits& limits) noexcept { return actor.run(limits); }
   static void retain(Actor& actor) noexcept { actor.retain(); }
   static void release(Actor& actor) noexcept { actor.release(); }
+  /// After a run that returned Park: true if the actor is now parked (its reference
+  /// goes with the park), false if a resume came first (run it again).
+  static bool settle_park(Actor& actor) noexcept;
+  /// Ends a park in `actor` whose ticket `matches`; schedules the actor when it was parked.
+  template <class Matches>
+  void end_park(Actor& actor, Matches&& matches) noexcept;
   /// For the RunWokenHere thread: true if `actor`, woken by it, goes to the workers this
   /// time (it ran too long there lately).
   static bool skips_outside(Actor& actor) noexcept {

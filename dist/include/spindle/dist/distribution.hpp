@@ -73,6 +73,13 @@ struct DistributionOptions {
   /// are dropped until the connection is gone (so none overtakes a dropped one). A peer
   /// that stops reading thus costs at most this much memory.
   std::size_t max_queued_bytes = std::size_t{1} << 30;
+  /// Erlang's dist_buf_busy_limit: a process whose send leaves more than this waiting
+  /// for one node is suspended once its current handler returns (its mail waits; exit
+  /// signals do not) until the writer has taken the queue back under it, or the
+  /// connection is gone. So a fast sender to a slow node waits instead of queueing
+  /// without bound. Sends from threads that are not processes are never suspended, and
+  /// within one handler call nothing is: what those queue is bounded by max_queued_bytes.
+  std::size_t busy_limit_bytes = std::size_t{1} << 20;
   /// How long the I/O thread keeps polling after its last event before it sleeps. A
   /// reply written within it reaches the I/O thread without a wake-up from the kernel,
   /// which is most of a round trip's cost on loopback; the price is this much CPU after
