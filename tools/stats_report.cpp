@@ -78,18 +78,21 @@ std::string StatsReport::line(const dist::ObservedNode& now) {
   for (const WorkerStats& w : before.workers) steals_before += w.steals;
   double in = 0, out = 0;
   std::size_t queued = 0;
+  double suspended = 0;
   for (const ConnectionStats& c : now.connections) {
     const ConnectionStats* p = previous(last_, c);
     in += growth(c.bytes_in, p ? p->bytes_in : 0);
     out += growth(c.bytes_out, p ? p->bytes_out : 0);
+    suspended += growth(c.senders_suspended, p ? p->senders_suspended : 0);
     queued += c.queued_bytes;
   }
   std::string text = fmt::format(
       "stats uptime={} procs={} spawned={} sent={}/s handled={}/s mailbox_hwm={} util={} steals={}/s io_runs={}/s "
-      "conns={} in={}/s out={}/s queued={}",
+      "conns={} in={}/s out={}/s queued={} suspended={}/s",
       duration(n.uptime), n.processes, n.spawned, rate(n.messages_sent, before.messages_sent),
       rate(n.messages_handled, before.messages_handled), n.mailbox_high_water, util, rate(steals, steals_before),
-      rate(n.io_runs, before.io_runs), now.connections.size(), bytes(in / seconds), bytes(out / seconds), bytes(static_cast<double>(queued)));
+      rate(n.io_runs, before.io_runs), now.connections.size(), bytes(in / seconds), bytes(out / seconds), bytes(static_cast<double>(queued)),
+      si(suspended / seconds));
   last_ = now;
   return text;
 }
@@ -108,17 +111,18 @@ std::string StatsReport::screen(const std::string& node_name, const dist::Observ
   for (std::size_t i = 0; i < util.size(); ++i)
     s += fmt::format(" {}:{:>4.0f}% ({} steals)", i, util[i] * 100, si(static_cast<double>(n.workers[i].steals)));
   s += fmt::format("   I/O thread: {} runs/s\n\n", si(growth(n.io_runs, before.io_runs) / seconds));
-  s += fmt::format("{:<28} {:<22} {:>4} {:>10} {:>10} {:>10} {:>10} {:>9}\n", "CONNECTION", "ADDRESS", "TLS",
-                   "IN/s", "OUT/s", "MSGS IN/s", "MSGS OUT/s", "QUEUED");
+  s += fmt::format("{:<28} {:<22} {:>4} {:>10} {:>10} {:>10} {:>10} {:>9} {:>11}\n", "CONNECTION", "ADDRESS", "TLS",
+                   "IN/s", "OUT/s", "MSGS IN/s", "MSGS OUT/s", "QUEUED", "SUSPENDS/s");
   for (const ConnectionStats& c : now.connections) {
     const ConnectionStats* p = previous(last_, c);
     const auto per_second = [&](std::uint64_t value, std::uint64_t old) { return growth(value, old) / seconds; };
-    s += fmt::format("{:<28} {:<22} {:>4} {:>10} {:>10} {:>10} {:>10} {:>9}\n", c.node.text(), c.address,
+    s += fmt::format("{:<28} {:<22} {:>4} {:>10} {:>10} {:>10} {:>10} {:>9} {:>11}\n", c.node.text(), c.address,
                      c.tls ? "yes" : "no", bytes(per_second(c.bytes_in, p ? p->bytes_in : 0)),
                      bytes(per_second(c.bytes_out, p ? p->bytes_out : 0)),
                      si(per_second(c.messages_in, p ? p->messages_in : 0)),
                      si(per_second(c.messages_out, p ? p->messages_out : 0)),
-                     bytes(static_cast<double>(c.queued_bytes)));
+                     bytes(static_cast<double>(c.queued_bytes)),
+                     si(per_second(c.senders_suspended, p ? p->senders_suspended : 0)));
   }
   // The busiest processes: most messages handled since the last reading.
   std::unordered_map<Pid, std::uint64_t> handled_before;

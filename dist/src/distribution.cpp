@@ -194,6 +194,7 @@ void Distribution::Impl::suspend_sender(Peer& peer) {
     peer.waiters.push_back(std::move(*sender));
     peer.has_waiters.store(true, std::memory_order_seq_cst);
   }
+  peer.senders_suspended.fetch_add(1, std::memory_order_relaxed);
   // The writer may have taken the queue under the limit before the sender was listed
   // (it looks at the list after it takes from the queue, this looks at the queue after
   // listing, so one of the two sees the other), or the queue failed meanwhile.
@@ -549,6 +550,7 @@ std::vector<ConnectionStats> Distribution::Impl::connection_stats() {
       ConnectionStats s = p.connection->stats();
       s.node = p.name;
       s.queued_bytes = p.queued_bytes.load(std::memory_order_relaxed);
+      s.senders_suspended = p.senders_suspended.load(std::memory_order_relaxed);
       up.push_back(std::move(s));
     });
     return up;

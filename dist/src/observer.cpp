@@ -52,7 +52,8 @@ Term stats_term(const ObservedNode& o) {
                                {atom("bytes_out"), c.bytes_out},
                                {atom("messages_in"), c.messages_in},
                                {atom("messages_out"), c.messages_out},
-                               {atom("queued_bytes"), c.queued_bytes}}));
+                               {atom("queued_bytes"), c.queued_bytes},
+                               {atom("senders_suspended"), c.senders_suspended}}));
   return map({{atom("uptime_ms"), duration_cast<milliseconds>(o.node.uptime).count()},
               {atom("processes"), o.node.processes},
               {atom("spawned"), o.node.spawned},
@@ -87,6 +88,7 @@ ObservedNode observed_from_term(const Term& stats) {
     s.messages_in = count(c, "messages_in");
     s.messages_out = count(c, "messages_out");
     s.queued_bytes = count(c, "queued_bytes");
+    s.senders_suspended = count_if_present(c, "senders_suspended");
     return s;
   });
   return o;

@@ -38,6 +38,7 @@ struct Peer {
   std::mutex waiters_mutex;
   std::vector<SuspendedSender> waiters;
   std::atomic<bool> has_waiters{false};
+  std::atomic<std::uint64_t> senders_suspended{0};  // ever, for ConnectionStats
 
   // ----- I/O thread only -----
   enum class State {

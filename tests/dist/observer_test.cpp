@@ -29,6 +29,7 @@ TEST(Observer, StatisticsMakeTheRoundTripThroughTheirTerm) {
   c.messages_in = 10;
   c.messages_out = 20;
   c.queued_bytes = 7;
+  c.senders_suspended = 3;
   o.connections = {c};
   o.node.io_runs = 77;
   const Term t = stats_term(o);
@@ -53,6 +54,7 @@ TEST(Observer, StatisticsMakeTheRoundTripThroughTheirTerm) {
   EXPECT_TRUE(back.connections[0].tls);
   EXPECT_EQ(back.connections[0].bytes_out, 2u << 20);
   EXPECT_EQ(back.connections[0].queued_bytes, 7u);
+  EXPECT_EQ(back.connections[0].senders_suspended, 3u);
 }
 
 TEST(Observer, StatisticsFromANodeWithoutTheLaterCountsReadAsZero) {

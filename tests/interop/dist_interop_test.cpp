@@ -370,6 +370,9 @@ TEST_F(DistInterop, ASenderToANodeThatStopsReadingIsSuspendedNotDropped) {
   EXPECT_LT(stalled_at, kMessages);
   EXPECT_GT(spin.dist.queued_bytes(beam.name()), kBusy);
   EXPECT_LE(spin.dist.queued_bytes(beam.name()), kBusy + 2 * kPadding);
+  const std::vector<dist::ConnectionStats> connections = spin.dist.connection_stats();
+  ASSERT_EQ(connections.size(), 1u);
+  EXPECT_GE(connections[0].senders_suspended, 1u);
 
   // A second sender is suspended at its first send; an exit signal still ends it.
   const auto other_sent = std::make_shared<std::atomic<std::int64_t>>(0);

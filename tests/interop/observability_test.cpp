@@ -72,7 +72,7 @@ TEST_F(DistInterop, SpindleNodePrintsStatisticsEveryInterval) {
   test::wait_ready(node, "ready other@127.0.0.1", 30s);
   const auto line = node.wait_for_line([](const std::string& l) { return l.starts_with("stats "); }, 10s);
   ASSERT_TRUE(line.has_value()) << node.output();
-  for (const char* field : {"uptime=", "procs=", "handled=", "util=", "io_runs=", "conns=", "queued="})
+  for (const char* field : {"uptime=", "procs=", "handled=", "util=", "io_runs=", "conns=", "queued=", "suspended="})
     EXPECT_NE(line->find(field), std::string::npos) << *line;
   node.signal(SIGTERM);
   EXPECT_EQ(node.wait(30s), 0);

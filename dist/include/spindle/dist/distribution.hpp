@@ -108,6 +108,7 @@ struct ConnectionStats {
   std::uint64_t messages_in = 0;   ///< messages and signals received (a fragmented one once)
   std::uint64_t messages_out = 0;
   std::size_t queued_bytes = 0;    ///< waiting to be written (see max_queued_bytes)
+  std::uint64_t senders_suspended = 0;  ///< times a process was suspended sending to the node (busy_limit_bytes), ever
 };
 
 class Distribution {
