@@ -1,5 +1,6 @@
 #include <random>
 #include <stdexcept>
+#include <utility>
 
 #include "node_impl.hpp"
 
@@ -157,8 +158,11 @@ bool Node::Impl::send(const Pid& to, Term message, ProcessControl* from) {
     return false;
   }
   if (to && !is_local(to.node())) {
-    route(to.node(), {RemoteSignal::Kind::send, from != nullptr ? Term(from->pid()) : Term(system_pid), to, Term(),
-                      std::move(message)});
+    if (from == nullptr) {
+      route(to.node(), {RemoteSignal::Kind::send, Term(system_pid), to, Term(), std::move(message)});
+    } else {
+      route_from(*from, to.node(), {RemoteSignal::Kind::send, Term(from->pid()), to, Term(), std::move(message)});
+    }
     return true;
   }
   return deliver(to, detail::message_envelope(std::move(message)));
@@ -174,9 +178,14 @@ bool Node::Impl::send(Atom registered, Term message) {
   return false;
 }
 
-bool Node::Impl::send(const RegisteredName& to, Term message, const Pid& from) {
+bool Node::Impl::send(const RegisteredName& to, Term message, const Pid& from, ProcessControl* sender) {
   if (is_local(to.node)) return send(to.name, std::move(message));
-  route(to.node, {RemoteSignal::Kind::send_named, from, to.name, Term(), std::move(message)});
+  RemoteSignal signal{RemoteSignal::Kind::send_named, from, to.name, Term(), std::move(message)};
+  if (sender != nullptr) {
+    route_from(*sender, to.node, std::move(signal));
+  } else {
+    route(to.node, std::move(signal));
+  }
   return true;
 }
 
@@ -185,6 +194,20 @@ bool Node::Impl::send(const RegisteredName& to, Term message, const Pid& from) {
 void Node::Impl::route(Atom node, RemoteSignal&& signal) {
   if (RemoteRouter* r = router.load(std::memory_order_acquire)) return r->route(node, std::move(signal));
   if (auto answer = noconnection_answer(signal)) deliver_remote(node, std::move(*answer));
+}
+
+namespace {
+// The process on whose behalf this thread is routing a message, for suspend_caller. Set
+// only around those calls, so the path of local messages never touches it.
+thread_local ProcessControl* t_routing_for = nullptr;
+}  // namespace
+
+void Node::Impl::route_from(ProcessControl& sender, Atom node, RemoteSignal&& signal) {
+  struct Routing {
+    ProcessControl* outer;
+    ~Routing() { t_routing_for = outer; }
+  } routing{std::exchange(t_routing_for, &sender)};
+  route(node, std::move(signal));
 }
 
 void Node::Impl::route_envelope(const Pid& to, Envelope* e) {
@@ -502,7 +525,7 @@ void Node::set_remote_router(std::shared_ptr<RemoteRouter> router) {
 void Node::deliver_remote(Atom from_node, RemoteSignal signal) { impl_->deliver_remote(from_node, std::move(signal)); }
 
 std::optional<SuspendedSender> Node::suspend_caller() noexcept {
-  ProcessControl* const caller = ProcessControl::running();
+  ProcessControl* const caller = t_routing_for;
   if (caller == nullptr || &caller->node != impl_.get()) return std::nullopt;
   const std::optional<Scheduler::ParkTicket> ticket = Scheduler::park(*caller);
   if (!ticket) return std::nullopt;

@@ -68,13 +68,18 @@ struct Node::Impl {
   /// `from`: the sending process, if any (remote sends carry it).
   bool send(const Pid& to, Term message, detail::ProcessControl* from = nullptr);
   bool send(Atom name, Term message);
-  bool send(const RegisteredName& to, Term message, const Pid& from);
+  /// `sender`: the process sending, from its own handler (it may be suspended); null
+  /// when `from` is not the caller.
+  bool send(const RegisteredName& to, Term message, const Pid& from, detail::ProcessControl* sender = nullptr);
 
   // ----- other nodes -----
   bool is_local(Atom node) const noexcept { return node == name; }
   /// Hands `signal` to the router, or answers it as Erlang does for a node that cannot
   /// be reached.
   void route(Atom node, RemoteSignal&& signal);
+  /// `route` for a message that `sender` sends from its own handler: the router may
+  /// suspend it (Node::suspend_caller).
+  void route_from(detail::ProcessControl& sender, Atom node, RemoteSignal&& signal);
   /// An envelope addressed to a process of another node, as a signal for the router.
   void route_envelope(const Pid& to, detail::Envelope* e);
   /// `from` stops monitoring `target` (a pid, or {Name, Node} for a remote name) under `ref`.

@@ -24,12 +24,12 @@ bool Process::send(Atom name, Term message) {
 }
 bool Process::send(const RegisteredName& to, Term message) {
   control_->counters.sent.add();
-  return control_->node.send(to, std::move(message), pid());
+  return control_->node.send(to, std::move(message), pid(), control_);
 }
 bool Process::send(const Ref& alias, Term message) {
   if (control_->node.is_local(alias.node())) return false;  // no local aliases yet
   control_->counters.sent.add();
-  control_->node.route(alias.node(), {RemoteSignal::Kind::send_alias, pid(), alias, Term(), std::move(message)});
+  control_->node.route_from(*control_, alias.node(), {RemoteSignal::Kind::send_alias, pid(), alias, Term(), std::move(message)});
   return true;
 }
 std::optional<Term> Process::receive() { return control_->receive(); }

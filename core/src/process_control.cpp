@@ -15,12 +15,7 @@ Term down_message(const Term& ref, const Term& object, Term reason) {
   return tuple(atoms::DOWN, ref, atoms::process, object, std::move(reason));
 }
 
-// The process this thread is running, for Node::suspend_caller.
-thread_local ProcessControl* t_running = nullptr;
-
 }  // namespace
-
-ProcessControl* ProcessControl::running() noexcept { return t_running; }
 
 ProcessControl::ProcessControl(Node::Impl& owner, std::unique_ptr<Process> user, Atom node_name, std::uint32_t number,
                                std::uint32_t creation_number)
@@ -83,10 +78,6 @@ bool ProcessControl::guarded(Body&& body) noexcept {
 // ----- running -----
 
 Actor::RunResult ProcessControl::run(const RunLimits& limits) noexcept {
-  struct Running {
-    ProcessControl* outer;  // a thread may run a process inside another's handler
-    ~Running() { t_running = outer; }
-  } running{std::exchange(t_running, this)};
   RunResult result = RunResult::Done;
   if (!exited()) {
     if (!started) {

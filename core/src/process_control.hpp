@@ -65,8 +65,6 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   /// process's worker (inside `run`).
   void exit_with(Term reason) noexcept;
   bool exited() const noexcept { return process == nullptr; }
-  /// The process the calling thread is running (inside its `run`), or null.
-  static ProcessControl* running() noexcept;
 
   Node::Impl& node;
   std::unique_ptr<Process> process;  // null once exited

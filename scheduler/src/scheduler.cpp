@@ -257,6 +257,7 @@ bool Scheduler::wake(Actor& actor) {
 namespace {
 constexpr std::uint32_t kPhaseBits = 3;
 enum : std::uint32_t { kFree = 0, kAsked = 1, kParked = 2, kResumedEarly = 3 };
+// The header's kParkPhaseBits and kParkAsked are these two (park_asked reads them inline).
 constexpr std::uint32_t phase(std::uint32_t word) { return word & kPhaseBits; }
 constexpr std::uint32_t with_phase(std::uint32_t word, std::uint32_t p) { return (word & ~kPhaseBits) | p; }
 }  // namespace
@@ -270,10 +271,6 @@ std::optional<Scheduler::ParkTicket> Scheduler::park(Actor& actor) noexcept {
   // the actor's own check of its mailbox before it parks, or its unpark sees `asked`.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   return ParkTicket{asked & ~kPhaseBits};
-}
-
-bool Scheduler::park_asked(const Actor& actor) noexcept {
-  return phase(actor.park_.load(std::memory_order_relaxed)) == kAsked;
 }
 
 void Scheduler::cancel_park(Actor& actor) noexcept {

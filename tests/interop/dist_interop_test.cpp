@@ -321,7 +321,8 @@ TEST_F(DistInterop, APeerThatStopsReadingCostsAtMostTheQueueBound) {
 }
 
 // A process that sends one message per handler call, driven by messages to itself: on
-// {go, To, N} it sends To {seq, 1..N, Padding}; `sent` counts what it has sent so far.
+// {go, To, N} it sends To (a pid, or {Name, Node}) {seq, 1..N, Padding}; `sent` counts
+// what it has sent so far.
 Pid spawn_pump(Node& node, std::shared_ptr<std::atomic<std::int64_t>> sent, std::size_t padding) {
   return node.spawn([sent, to = Term(), n = std::int64_t{0}, pad = binary(std::string(padding, 'p'))](
                         Process& self, Term m) mutable {
@@ -330,7 +331,11 @@ Pid spawn_pump(Node& node, std::shared_ptr<std::atomic<std::int64_t>> sent, std:
       n = m.as_tuple()[2].as_int();
     }
     const std::int64_t i = sent->load() + 1;
-    self.send(to.as_pid(), tuple(atom("seq"), i, pad));
+    if (to.is_tuple(2)) {
+      self.send(RegisteredName{to.as_tuple()[0].as_atom(), to.as_tuple()[1].as_atom()}, tuple(atom("seq"), i, pad));
+    } else {
+      self.send(to.as_pid(), tuple(atom("seq"), i, pad));
+    }
     sent->store(i);
     if (i < n) self.send(self.pid(), atom("next"));
   });
@@ -359,12 +364,12 @@ TEST_F(DistInterop, ASenderToANodeThatStopsReadingIsSuspendedNotDropped) {
   constexpr std::int64_t kMessages = 4000;  // 64 MB: far more than socket buffers and the limit hold
   SpindleNode spin("spin@127.0.0.1", epmd_port, {.max_queued_bytes = std::size_t{32} << 20, .busy_limit_bytes = kBusy});
   ErlangNode beam(beam_name("beam"), erlang_options());
-  const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
   const auto sent = std::make_shared<std::atomic<std::int64_t>>(0);
   const Pid pump = spawn_pump(spin.node, sent, kPadding);
   Term collected;
   std::thread collector([&] { collected = spin.call(beam.name(), "collect", {pump, kMessages, 60'000}, 120s); });
-  for (int i = 0; i < 2000 && sent->load() < 100; ++i) std::this_thread::sleep_for(1ms);
+  for (int i = 0; i < 20000 && sent->load() < 100; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_GE(sent->load(), 100);
   beam.process().signal(SIGSTOP);
   const std::int64_t stalled_at = settled(*sent);
   EXPECT_LT(stalled_at, kMessages);
@@ -374,10 +379,11 @@ TEST_F(DistInterop, ASenderToANodeThatStopsReadingIsSuspendedNotDropped) {
   ASSERT_EQ(connections.size(), 1u);
   EXPECT_GE(connections[0].senders_suspended, 1u);
 
-  // A second sender is suspended at its first send; an exit signal still ends it.
+  // A second sender, to a registered name there, is suspended at its first send; an
+  // exit signal still ends it.
   const auto other_sent = std::make_shared<std::atomic<std::int64_t>>(0);
   const Pid other = spawn_pump(spin.node, other_sent, 16);
-  spin.node.send(other, tuple(atom("go"), erl_worker, 1'000'000));
+  spin.node.send(other, tuple(atom("go"), tuple(atom("nobody_by_that_name"), beam.name()), 1'000'000));
   EXPECT_EQ(settled(*other_sent), 1);
   spin.node.exit(other, atom("stop_it"));
   for (int i = 0; i < 5000 && spin.node.alive(other); ++i) std::this_thread::sleep_for(1ms);

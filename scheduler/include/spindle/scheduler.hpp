@@ -92,8 +92,11 @@ class Scheduler {
   /// loop). Erlang suspends a process that sends to a busy distribution connection
   /// this way. nullopt if this run already asked: that ticket stands.
   static std::optional<ParkTicket> park(Actor& actor) noexcept;
-  /// True while a park asked for in the actor's current run is pending.
-  static bool park_asked(const Actor& actor) noexcept;
+  /// True while a park asked for in the actor's current run is pending. Inline: a
+  /// process's run loop asks after every message.
+  static bool park_asked(const Actor& actor) noexcept {
+    return (actor.park_.load(std::memory_order_relaxed) & kParkPhaseBits) == kParkAsked;
+  }
   /// Withdraws a park asked for in the current run (the actor found a reason to go on).
   static void cancel_park(Actor& actor) noexcept;
   /// Any thread: ends the park `ticket` names and schedules the actor. Nothing if that
@@ -153,6 +156,9 @@ class Scheduler {
   };
 
  private:
+  // Actor::park_ holds a ticket above two phase bits; see scheduler.cpp ("parking").
+  static constexpr std::uint32_t kParkPhaseBits = 3;
+  static constexpr std::uint32_t kParkAsked = 1;
   struct Impl;
   /// Retains `actor` and schedules it (its mailbox just left the idle state).
   void schedule_retained(Actor& actor);
