@@ -4,7 +4,8 @@
 # by round, so load on a shared machine falls on all; each figure is the median of the
 # rounds). Prints a Markdown table with each pairing's ratio to BEAM<->BEAM.
 #   bench/compare_dist.sh [ROUNDS] [THREADS]    (defaults: 3 rounds, 2 threads per node)
-# WORKLOADS="bulk stream" runs only those.
+# WORKLOADS="bulk stream" runs only those. With pingpong, the TCP loopback floor under any
+# round trip (bench/loopback_floor.cpp) is measured in the same rounds and printed below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -70,6 +71,14 @@ for round in $(seq "$rounds"); do
       value=$(drive "$driver" "$server" "$workload" "$n" "$size")
       echo "$workload $driver-$server ${value:-nan}" >>"$work/results.txt"
     done
+    if [ "$workload" = pingpong ]; then  # the floor under any round trip here, in the same rounds
+      for mode in blocking busy-poll; do
+        flag=()
+        [ "$mode" = busy-poll ] && flag=(--busy-poll)
+        value=$("$bin/spindle-loopback-floor" --n "$n" "${flag[@]}" | awk '/^result/ {print $2}')
+        echo "floor $mode ${value:-nan}" >>"$work/results.txt"
+      done
+    fi
   done
 done
 
@@ -101,3 +110,9 @@ for c in "${cases[@]}"; do
   done
   echo "$row |"
 done
+if grep -q '^floor ' "$work/results.txt"; then
+  echo
+  echo "TCP loopback floor, the same rounds (spindle-loopback-floor: two processes bounce 64 bytes, no framing):" \
+    "$(printf '%.4g' "$(median floor blocking)") round trips/s sleeping in recv," \
+    "$(printf '%.4g' "$(median floor busy-poll)") spinning on non-blocking reads."
+fi

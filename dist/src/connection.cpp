@@ -149,6 +149,16 @@ asio::awaitable<void> Connection::read_loop() {
         end -= start;
         start = 0;
       }
+      if (Distribution::Impl::io_thread_will_run_woken()) {
+        // The I/O thread runs the process these frames woke once this handler returns,
+        // and the writer sends its answer after that. A read started now would go first:
+        // asio tries it at once, it finds nothing (the peer waits for the answer), and a
+        // system call would stand before every answer. Step aside twice: behind the
+        // process, then behind the writer it wakes.
+        const auto executor = co_await asio::this_coro::executor;
+        co_await asio::post(executor, asio::use_awaitable);
+        co_await asio::post(executor, asio::use_awaitable);
+      }
       const std::size_t got = co_await transport_.read_some(asio::buffer(rx + end, capacity - end));
       end += got;
       bytes_in_ += got;

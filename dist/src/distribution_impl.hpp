@@ -98,6 +98,9 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
     unsigned sends = 0;  // by the processes it ran
   };
   static thread_local IoThread t_io;
+  /// On the I/O thread: a process woken by what it just read runs once the handler
+  /// doing the reading returns.
+  static bool io_thread_will_run_woken() noexcept { return t_io.runner != nullptr && t_io.runner->pending(); }
   void write_during_long_run();
 };
 

@@ -362,6 +362,8 @@ void Scheduler::RunWokenHere::run() noexcept { scheduler_.impl_->run_woken_here(
 
 bool Scheduler::RunWokenHere::running() const noexcept { return scheduler_.impl_->running_outside && t_worker.outside; }
 
+bool Scheduler::RunWokenHere::pending() const noexcept { return t_worker.outside && t_worker.next != nullptr; }
+
 void Scheduler::RunWokenHere::set_aside(bool aside) noexcept {
   Worker& w = t_worker;
   // Aside, the thread delivers like any outside thread; what it kept waits for run().

@@ -137,6 +137,8 @@ class Scheduler {
     void run() noexcept;
     /// True while `run()` is running an actor (so the caller is that actor's code).
     bool running() const noexcept;
+    /// True when a delivery kept an actor for the next `run()`.
+    bool pending() const noexcept;
     /// Calls `f` with this thread delivering like any thread outside the scheduler (to
     /// the workers): for the thread's own work done in the middle of an actor's run,
     /// such as the distribution's I/O thread writing what a long handler sends.

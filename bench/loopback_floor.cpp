@@ -1,0 +1,158 @@
+// spindle-loopback-floor: the fastest round trip this machine's TCP loopback allows, as
+// a reference for the distribution's ping-pong. Two processes (forked, as two nodes are)
+// bounce a message of --size bytes over one connection with TCP_NODELAY, with nothing
+// else in the way: no framing, no encoding, no scheduler. With --busy-poll both sides
+// spin on non-blocking reads instead of sleeping in the kernel, which is the most any
+// user-space runtime can do here without bypassing the kernel.
+//
+//   spindle-loopback-floor [--n N] [--size BYTES] [--busy-poll]
+//
+// prints "result ROUND_TRIPS_PER_SECOND".
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+
+// A socket that closes itself.
+class Socket {
+ public:
+  explicit Socket(int fd) : fd_(fd) {
+    if (fd_ < 0) fail("socket");
+  }
+  ~Socket() { ::close(fd_); }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+void no_delay(int fd) {
+  const int on = 1;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) fail("TCP_NODELAY");
+}
+
+// Reads exactly `size` bytes; false at end of stream.
+bool read_all(int fd, char* data, std::size_t size, bool busy_poll) {
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::recv(fd, data + got, size - got, busy_poll ? MSG_DONTWAIT : 0);
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      return false;
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      fail("recv");
+    }
+  }
+  return true;
+}
+
+void write_all(int fd, const char* data, std::size_t size) {
+  std::size_t put = 0;
+  while (put < size) {
+    const ssize_t n = ::send(fd, data + put, size - put, MSG_NOSIGNAL);
+    if (n > 0) {
+      put += static_cast<std::size_t>(n);
+    } else if (errno != EAGAIN && errno != EINTR) {
+      fail("send");
+    }
+  }
+}
+
+// The child: connects and echoes until the parent closes the connection.
+int echo(std::uint16_t port, std::size_t size, bool busy_poll) {
+  Socket s(::socket(AF_INET, SOCK_STREAM, 0));
+  const sockaddr_in address = loopback(port);
+  if (::connect(s.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) fail("connect");
+  no_delay(s.fd());
+  std::vector<char> buffer(size);
+  while (read_all(s.fd(), buffer.data(), size, busy_poll)) write_all(s.fd(), buffer.data(), size);
+  return 0;
+}
+
+double round_trips_per_second(int fd, std::size_t size, long n, bool busy_poll) {
+  std::vector<char> buffer(size, 'x');
+  const auto bounce = [&] {
+    write_all(fd, buffer.data(), size);
+    if (!read_all(fd, buffer.data(), size, busy_poll)) throw std::runtime_error("the echo process went away");
+  };
+  for (int i = 0; i < 1000; ++i) bounce();  // warm-up
+  const auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < n; ++i) bounce();
+  return static_cast<double>(n) / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("The fastest TCP loopback round trip between two processes; prints result ROUND_TRIPS_PER_SECOND");
+  long n = 100'000;
+  std::size_t size = 64;
+  bool busy_poll = false;
+  app.add_option("--n", n, "round trips timed")->check(CLI::PositiveNumber);
+  app.add_option("--size", size, "bytes each way")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_flag("--busy-poll", busy_poll, "spin on non-blocking reads instead of sleeping in the kernel");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    Socket listener(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in address = loopback(0);
+    if (::bind(listener.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) fail("bind");
+    if (::listen(listener.fd(), 1) != 0) fail("listen");
+    const timeval patience{10, 0};  // accept gives up if the echo process never connects
+    if (::setsockopt(listener.fd(), SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience) != 0) fail("SO_RCVTIMEO");
+    socklen_t length = sizeof address;
+    if (::getsockname(listener.fd(), reinterpret_cast<sockaddr*>(&address), &length) != 0) fail("getsockname");
+    const std::uint16_t port = ntohs(address.sin_port);
+    const pid_t child = ::fork();
+    if (child < 0) fail("fork");
+    if (child == 0) {
+      try {
+        _exit(echo(port, size, busy_poll));
+      } catch (const std::exception& e) {
+        std::cerr << "spindle-loopback-floor (echo): " << e.what() << std::endl;
+        _exit(1);
+      }
+    }
+    double result = 0;
+    {
+      Socket connection(::accept(listener.fd(), nullptr, nullptr));
+      no_delay(connection.fd());
+      result = round_trips_per_second(connection.fd(), size, n, busy_poll);
+    }  // closing it ends the echo process
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    std::cout << "result " << result << std::endl;
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "spindle-loopback-floor: " << e.what() << std::endl;
+    return 1;
+  }
+}
