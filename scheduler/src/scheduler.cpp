@@ -255,37 +255,33 @@ bool Scheduler::wake(Actor& actor) {
 // makes that last move schedules the actor, so it runs once per resume however many
 // come.
 namespace {
-constexpr std::uint32_t kPhaseBits = 3;
-enum : std::uint32_t { kFree = 0, kAsked = 1, kParked = 2, kResumedEarly = 3 };
-// The header's kParkPhaseBits and kParkAsked are these two (park_asked reads them inline).
-constexpr std::uint32_t phase(std::uint32_t word) { return word & kPhaseBits; }
-constexpr std::uint32_t with_phase(std::uint32_t word, std::uint32_t p) { return (word & ~kPhaseBits) | p; }
+using detail::kParkAsked;
+using detail::kParked;
+using detail::kParkFree;
+using detail::kParkPhaseBits;
+using detail::kParkResumedEarly;
+constexpr std::uint32_t phase(std::uint32_t word) { return word & kParkPhaseBits; }
+constexpr std::uint32_t with_phase(std::uint32_t word, std::uint32_t p) { return (word & ~kParkPhaseBits) | p; }
 }  // namespace
 
 std::optional<Scheduler::ParkTicket> Scheduler::park(Actor& actor) noexcept {
   const std::uint32_t word = actor.park_.load(std::memory_order_relaxed);
-  if (phase(word) == kAsked) return std::nullopt;
-  const std::uint32_t asked = ((word & ~kPhaseBits) + (kPhaseBits + 1)) | kAsked;  // the next ticket
+  if (phase(word) == kParkAsked) return std::nullopt;
+  const std::uint32_t asked = ((word & ~kParkPhaseBits) + (kParkPhaseBits + 1)) | kParkAsked;  // the next ticket
   actor.park_.store(asked, std::memory_order_seq_cst);
   // Pairs with the fence in unpark: an exit signal pushed before this point is seen by
   // the actor's own check of its mailbox before it parks, or its unpark sees `asked`.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  return ParkTicket{asked & ~kPhaseBits};
-}
-
-void Scheduler::cancel_park(Actor& actor) noexcept {
-  // Asked, or resumed early: either way the actor goes on running; a later resume with
-  // this ticket finds the phase free and does nothing.
-  actor.park_.store(with_phase(actor.park_.load(std::memory_order_relaxed), kFree), std::memory_order_release);
+  return ParkTicket{asked & ~kParkPhaseBits};
 }
 
 bool Scheduler::settle_park(Actor& actor) noexcept {
   std::uint32_t word = actor.park_.load(std::memory_order_relaxed);
-  if (phase(word) == kAsked &&
+  if (phase(word) == kParkAsked &&
       actor.park_.compare_exchange_strong(word, with_phase(word, kParked), std::memory_order_acq_rel))
     return true;
   // Resumed early (or the actor returned Park without asking): run it again.
-  actor.park_.store(with_phase(word, kFree), std::memory_order_release);
+  actor.park_.store(with_phase(word, kParkFree), std::memory_order_release);
   return false;
 }
 
@@ -295,8 +291,8 @@ void Scheduler::end_park(Actor& actor, Matches&& matches) noexcept {
   for (;;) {
     if (!matches(word)) return;
     const std::uint32_t p = phase(word);
-    if (p != kAsked && p != kParked) return;
-    const std::uint32_t next = with_phase(word, p == kAsked ? kResumedEarly : kFree);
+    if (p != kParkAsked && p != kParked) return;
+    const std::uint32_t next = with_phase(word, p == kParkAsked ? kParkResumedEarly : kParkFree);
     if (actor.park_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
       if (p == kParked) impl_->enqueue(&actor);  // with the reference the park held
       return;
@@ -305,7 +301,7 @@ void Scheduler::end_park(Actor& actor, Matches&& matches) noexcept {
 }
 
 void Scheduler::resume(Actor& actor, ParkTicket ticket) noexcept {
-  end_park(actor, [ticket](std::uint32_t word) { return (word & ~kPhaseBits) == ticket.value; });
+  end_park(actor, [ticket](std::uint32_t word) { return (word & ~kParkPhaseBits) == ticket.value; });
 }
 
 void Scheduler::unpark(Actor& actor) noexcept {

@@ -136,10 +136,10 @@ class Node {
   /// Delivers a message or signal that came from a process of `from_node`.
   void deliver_remote(Atom from_node, RemoteSignal signal);
   /// For a RemoteRouter, inside `route`: when the caller is a process of this node
-  /// sending a message from its own handler, it stops once that handler returns (mail waits meanwhile; an exit signal
-  /// does not) until the returned sender is resumed: how Erlang suspends a process that
-  /// sends to a busy connection. nullopt when the caller is no process of this node, or
-  /// is already to stop after this handler.
+  /// sending a message from its own handler, it stops once that handler returns (mail
+  /// waits meanwhile; an exit signal does not) until the returned sender is resumed: how
+  /// Erlang suspends a process that sends to a busy connection. nullopt when the caller
+  /// is no process of this node, or is already to stop after this handler.
   std::optional<SuspendedSender> suspend_caller() noexcept;
 
   // ----- time -----

@@ -60,7 +60,7 @@ class Actor {
   std::uint16_t outside_skips_ = 0;
   std::uint8_t outside_strikes_ = 0;
   // Scheduler::park's state: the current park's ticket in the high bits, its phase in
-  // the low two (Scheduler::Impl names them). Fits the padding after the fields above.
+  // the low two (detail::ParkPhase in scheduler.hpp). Fits the padding after the fields above.
   std::atomic<std::uint32_t> park_{0};
 };
 

@@ -13,6 +13,13 @@
 
 namespace spindle {
 
+namespace detail {
+// Actor::park_ holds the ticket of the actor's latest park above these two phase bits
+// (scheduler.cpp, "parking", says what each phase means).
+inline constexpr std::uint32_t kParkPhaseBits = 3;
+enum ParkPhase : std::uint32_t { kParkFree = 0, kParkAsked = 1, kParked = 2, kParkResumedEarly = 3 };
+}  // namespace detail
+
 struct SchedulerOptions {
   /// Worker threads; 0 means one per hardware thread.
   std::size_t threads = 0;
@@ -95,10 +102,8 @@ class Scheduler {
   /// True while a park asked for in the actor's current run is pending. Inline: a
   /// process's run loop asks after every message.
   static bool park_asked(const Actor& actor) noexcept {
-    return (actor.park_.load(std::memory_order_relaxed) & kParkPhaseBits) == kParkAsked;
+    return (actor.park_.load(std::memory_order_relaxed) & detail::kParkPhaseBits) == detail::kParkAsked;
   }
-  /// Withdraws a park asked for in the current run (the actor found a reason to go on).
-  static void cancel_park(Actor& actor) noexcept;
   /// Any thread: ends the park `ticket` names and schedules the actor. Nothing if that
   /// park has ended already (a stale ticket); a resume that comes while the asking run
   /// is still going on makes the run's Park act as a Yield.
@@ -158,9 +163,6 @@ class Scheduler {
   };
 
  private:
-  // Actor::park_ holds a ticket above two phase bits; see scheduler.cpp ("parking").
-  static constexpr std::uint32_t kParkPhaseBits = 3;
-  static constexpr std::uint32_t kParkAsked = 1;
   struct Impl;
   /// Retains `actor` and schedules it (its mailbox just left the idle state).
   void schedule_retained(Actor& actor);
