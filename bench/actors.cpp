@@ -302,8 +302,6 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "scheduler threads (default: all cores)")->check(CLI::Range(1, 1024));
   SchedulerOptions scheduler;
   app.add_option("--budget", scheduler.budget, "messages a process handles per run")->check(CLI::Range(1, 1 << 20));
-  app.add_option("--handoff-limit", scheduler.handoff_limit, "processes one worker runs back to back")
-      ->check(CLI::Range(1, 1 << 20));
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

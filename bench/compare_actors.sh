@@ -31,6 +31,14 @@ for round in $(seq "$rounds"); do
     value=$(ERL_FLAGS="+S $t:$t" escript bench/actors.erl "$workload" "$n" | awk '{print $2}')
     echo "$name $value" >> "$work/beam.txt"
   done
+  # The machine's own ceiling for the speed-up: the 1-thread parallel ping-pong alone,
+  # then as two OS processes side by side, which share nothing but the hardware (a
+  # shared VM's cores may not give two threads twice one thread's work). Longer runs,
+  # so the two processes' start-up skew is small beside them.
+  alone=$("$bin/spindle-actors" --workload parallel_pingpong --n 4000000 --threads 1 | awk '{print $2}')
+  together=$( ("$bin/spindle-actors" --workload parallel_pingpong --n 4000000 --threads 1 &
+               "$bin/spindle-actors" --workload parallel_pingpong --n 4000000 --threads 1; wait) | awk '{s += $2} END {print s}')
+  echo "ceiling $(awk -v a="$alone" -v t="$together" 'BEGIN {print t / a}')" >> "$work/spindle.txt"
 done
 
 median() {  # "name value" lines -> the median value for `name`
@@ -55,3 +63,5 @@ b1=$(median "$work/beam.txt" parallel_pingpong_1); bn=$(median "$work/beam.txt" 
 s1=$(median "$work/spindle.txt" parallel_pingpong_1); sn=$(median "$work/spindle.txt" "parallel_pingpong_$threads")
 awk -v t="$threads" -v b1="$b1" -v bn="$bn" -v s1="$s1" -v sn="$sn" 'BEGIN {
   printf "| parallel_pingpong speed-up 1 -> %s threads | ratio | %.2fx | %.2fx | |\n", t, bn / b1, sn / s1}'
+awk -v c="$(median "$work/spindle.txt" ceiling)" 'BEGIN {
+  printf "| the machine: two 1-thread Spindle processes side by side, against one | ratio | | %.2fx | |\n", c}'

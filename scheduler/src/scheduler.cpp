@@ -4,7 +4,8 @@
 //    slot and runs right after the current one, in the same task: no task is created,
 //    and the pair stays in one core's cache (ping-pong, rings, request/reply). An actor
 //    displaced from the slot goes onto the worker's own deque, where idle workers can
-//    steal it. Chains are capped (`handoff_limit`) so a busy pair cannot hold a worker.
+//    steal it. A chain shares one time slice, as a single run does: past it, the next
+//    actor goes to the back of the shared queue, so a busy pair cannot hold a worker.
 //  - Actors woken from outside threads, and actors that used up their budget, go on the
 //    arena's shared FIFO queue, so a yield really lets the others go first.
 //  - A worker whose chain ends waits up to `busy_wait` in the catcher slot before its
@@ -64,7 +65,6 @@ struct Scheduler::Impl {
       : owner(self),
         threads(resolve_threads(options.threads)),
         limits{std::max<std::size_t>(1, options.budget), options.time_slice},
-        handoff_limit(std::max<std::size_t>(1, options.handoff_limit)),
         busy_wait(options.busy_wait),
         stats(new SlotStats[threads + 1]),
         pool(std::make_unique<detail::TbbPool>(threads, &Impl::task_body, this)) {}
@@ -101,7 +101,7 @@ struct Scheduler::Impl {
         run_one(*actor, slot);
         actor = std::exchange(w.next, nullptr);
         if (actor == nullptr) break;
-        if (chain >= handoff_limit) {
+        if (chain % kHandoffsPerClockRead == 0 && std::chrono::steady_clock::now() - busy_since >= limits.slice) {
           enqueue(actor);
           break;
         }
@@ -208,6 +208,10 @@ struct Scheduler::Impl {
 
   // An outside thread has its own work to get back to: it runs at most this many actors
   // in a row, each for at most `outside_limits`, and hands the rest to the workers.
+  // A chain of handoffs shares one time slice; the clock is read once per this many
+  // handoffs, which keeps it off the per-message path.
+  static constexpr std::size_t kHandoffsPerClockRead = 32;
+
   static constexpr std::size_t kOutsideChain = 4;
   static constexpr std::chrono::microseconds kOutsideTooLong{500};
 
@@ -216,7 +220,6 @@ struct Scheduler::Impl {
   const RunLimits limits;
   const RunLimits outside_limits{std::min<std::size_t>(limits.budget, 64),
                                  std::min<std::chrono::nanoseconds>(limits.slice, std::chrono::microseconds(50))};
-  const std::size_t handoff_limit;
   const std::chrono::nanoseconds busy_wait;
   std::atomic<Actor*> catcher{nullptr};
   // At most one RunWokenHere thread, which alone uses the outside slot's counters,

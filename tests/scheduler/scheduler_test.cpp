@@ -148,6 +148,60 @@ TEST(Scheduler, ActorsWakeEachOtherThroughWorkers) {
   EXPECT_GT(scheduler.stats().handoffs, 0u);   // wake-ups ran through the run-next slot
 }
 
+// Hands every note it gets to its partner until `stop` is set, then drops it.
+class Bouncer : public Actor {
+ public:
+  explicit Bouncer(const std::atomic<bool>& stop) : stop_(stop) {}
+  ~Bouncer() override {
+    NodeList rest = mailbox().close();
+    while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
+  }
+  Bouncer* partner = nullptr;
+  Scheduler* scheduler = nullptr;  // the one running it, set before any delivery
+  std::atomic<long> bounces{0};
+
+ protected:
+  RunResult run(const RunLimits&) noexcept override {
+    NodeList batch = mailbox().take_all();
+    while (!batch.empty()) {
+      auto* note = static_cast<Note*>(batch.pop_front());
+      if (stop_.load()) {
+        delete note;
+        continue;
+      }
+      bounces.fetch_add(1, std::memory_order_relaxed);
+      scheduler->deliver(*partner, note);
+    }
+    return RunResult::Idle;
+  }
+  void retain() noexcept override {}
+  void release() noexcept override {}
+
+ private:
+  const std::atomic<bool>& stop_;
+};
+
+// Two actors passing one note back and forth wake each other through the run-next slot
+// for ever; on a single worker, an actor woken from outside must still get its turn.
+TEST(Scheduler, APairBouncingMailForEverDoesNotKeepOthersFromTheirTurn) {
+  Latch latch;
+  Recorder bystander(latch);
+  std::atomic<bool> stop{false};
+  Bouncer ping(stop), pong(stop);  // actors outlive the scheduler that runs them
+  ping.partner = &pong;
+  pong.partner = &ping;
+  Scheduler scheduler({.threads = 1});
+  ping.scheduler = pong.scheduler = &scheduler;
+  scheduler.deliver(ping, new Note(0));
+  while (pong.bounces.load() < 1000) std::this_thread::yield();
+  scheduler.deliver(bystander, new Note(1));
+  const bool bystander_ran = latch.wait_for(1, 10s);
+  const long bounced_before = pong.bounces.load();
+  stop = true;  // the note is dropped at its next bounce, and the scheduler can end
+  EXPECT_TRUE(bystander_ran);
+  EXPECT_GT(bounced_before, 1000);  // the pair was still at it when the bystander ran
+}
+
 // Keeps its unread mail in a plain member, as processes do, and passes every note on to
 // `next`: from a worker, that wakes `next` in the same task, right after this run.
 class Forwarder : public Actor {

@@ -26,10 +26,10 @@ struct SchedulerOptions {
   /// The most messages an actor handles per run before it yields to others.
   std::size_t budget = 16384;
   /// The time an actor may run before it yields (checked every few hundred messages).
+  /// Actors that a worker runs back to back through its "run next" slot (each woken by
+  /// the one before, as a ping-pong pair is) share one slice: past it, the next one goes
+  /// to the back of the queue and the rest of the queue goes first.
   std::chrono::nanoseconds time_slice = std::chrono::milliseconds(1);
-  /// Actors one worker runs back to back through its "run next" slot (an actor woken by
-  /// the one that just ran) before it lets the rest of its queue go first.
-  std::size_t handoff_limit = 64;
   /// How long a worker that has run out of actors waits for one woken from outside the
   /// workers (the distribution's I/O thread delivering the next request) before it goes
   /// back to oneTBB, which puts it to sleep. The actor it catches runs without a
