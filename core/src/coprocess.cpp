@@ -19,6 +19,12 @@ const Atom& receive_after_tag() {
   return tag;
 }
 
+// What a process suspended in wait_while_suspended sends itself: {'$spindle_resume', Ref}.
+const Atom& resume_tag() {
+  static const Atom tag = atom("$spindle_resume");
+  return tag;
+}
+
 bool is_timeout_token(const Term& message) {
   return message.is_tuple(2) && message.as_tuple()[0].is_atom(receive_after_tag());
 }
@@ -48,6 +54,15 @@ CoProcess::Receive CoProcess::receive(std::chrono::milliseconds timeout) {
 
 Task<> CoProcess::sleep(std::chrono::milliseconds duration) {
   co_await receive([](const Term&) { return false; }, duration);
+}
+
+CoProcess::Receive CoProcess::wait_while_suspended() {
+  if (!suspend_pending()) return Receive(*this, nullptr, std::chrono::milliseconds(0), true);  // ready at once
+  // The token waits in the mailbox while the process is suspended; handling it, once the
+  // process runs again, resumes the coroutine.
+  Term token = tuple(resume_tag(), node().make_ref());
+  send(pid(), token);
+  return Receive(*this, [token](const Term& m) { return m == token; }, infinity, true);
 }
 
 template <class Target>

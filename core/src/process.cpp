@@ -33,6 +33,7 @@ bool Process::send(const Ref& alias, Term message) {
   return true;
 }
 std::optional<Term> Process::receive() { return control_->receive(); }
+bool Process::suspend_pending() const noexcept { return Scheduler::park_asked(*control_); }
 
 void Process::exit(Term reason) { throw ProcessExit(std::move(reason)); }
 

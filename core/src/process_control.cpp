@@ -80,11 +80,13 @@ bool ProcessControl::guarded(Body&& body) noexcept {
 Actor::RunResult ProcessControl::run(const RunLimits& limits) noexcept {
   RunResult result = RunResult::Done;
   if (!exited()) {
+    bool park = false;
     if (!started) {
       started = true;
       guarded([this] { process->init(); });
+      park = Scheduler::park_asked(*this);  // init sent to a busy node
     }
-    if (!exited()) result = process->mode() == ProcessMode::passive ? run_passive(limits) : run_active();
+    if (!exited()) result = park ? park_now() : process->mode() == ProcessMode::passive ? run_passive(limits) : run_active();
   }
   if (!exited()) return result;
   finished_.reset();  // no user code is running now

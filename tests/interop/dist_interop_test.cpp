@@ -14,6 +14,7 @@
 #include "erlang_node.hpp"
 #include "raw_peer.hpp"
 #include "spindle_fixture.hpp"
+#include "spindle/coprocess.hpp"
 #include "spindle/dist/distribution.hpp"
 
 namespace spindle {
@@ -395,6 +396,40 @@ TEST_F(DistInterop, ASenderToANodeThatStopsReadingIsSuspendedNotDropped) {
   EXPECT_EQ(collected, tuple(atom("ok"), kMessages)) << collected.to_string();
   EXPECT_EQ(sent->load(), kMessages);
   EXPECT_EQ(spin.dist.connected_nodes(), std::vector<Atom>{beam.name()});
+}
+
+// The same with every message sent from one loop: a CoProcess awaiting
+// wait_while_suspended after each send stops in the middle of the loop, where without it
+// the whole loop would be queued.
+TEST_F(DistInterop, ALoopOfSendsToANodeThatStopsReadingWaitsInTheMiddle) {
+  constexpr std::size_t kBusy = std::size_t{1} << 20;
+  constexpr std::size_t kPadding = std::size_t{16} << 10;
+  constexpr std::int64_t kMessages = 4000;  // 64 MB
+  SpindleNode spin("spin@127.0.0.1", epmd_port, {.max_queued_bytes = std::size_t{32} << 20, .busy_limit_bytes = kBusy});
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const auto sent = std::make_shared<std::atomic<std::int64_t>>(0);
+  const Pid sender = spin.node.spawn(coprocess([sent](CoProcess& self) -> Task<> {
+    const auto go = co_await self.receive();  // {go, Collector, Count}, from `collect`
+    const Pid to = go->as_tuple()[1].as_pid();
+    const Term pad = binary(std::string(kPadding, 'p'));
+    for (std::int64_t i = 1; i <= go->as_tuple()[2].as_int(); ++i) {
+      self.send(to, tuple(atom("seq"), i, pad));
+      sent->store(i);
+      co_await self.wait_while_suspended();
+    }
+  }));
+  Term collected;
+  std::thread collector([&] { collected = spin.call(beam.name(), "collect", {sender, kMessages, 60'000}, 120s); });
+  for (int i = 0; i < 20000 && sent->load() < 100; ++i) std::this_thread::sleep_for(1ms);
+  beam.process().signal(SIGSTOP);
+  const std::int64_t stalled_at = settled(*sent);
+  EXPECT_LT(stalled_at, kMessages);
+  EXPECT_LE(spin.dist.queued_bytes(beam.name()), kBusy + 2 * kPadding);
+  EXPECT_GE(spin.dist.connection_stats().at(0).senders_suspended, 1u);
+  beam.process().signal(SIGCONT);
+  collector.join();
+  EXPECT_EQ(collected, tuple(atom("ok"), kMessages)) << collected.to_string();
+  EXPECT_EQ(sent->load(), kMessages);
 }
 
 TEST_F(DistInterop, AWrongCookieIsRefusedBothWays) {

@@ -65,6 +65,12 @@ class CoProcess : public Process {
   Receive receive(std::chrono::milliseconds timeout = infinity);
   /// Waits `duration`, leaving every message for later (timer:sleep/1).
   Task<> sleep(std::chrono::milliseconds duration);
+  /// If suspend_pending() (a send found its node's connection busy), waits until the
+  /// process runs again, once that connection has drained; otherwise goes on at once,
+  /// for the cost of a check. Awaited after each send of a loop, it bounds what the loop
+  /// queues for a slow node, as Erlang's suspension in the send does. Messages that come
+  /// meanwhile are put aside for later receives.
+  Receive wait_while_suspended();
 
   /// gen_server:call to a Spindle or Erlang server, local or remote: monitors it, sends
   /// the request and waits for the reply. Throws gen_server::CallFailed with `noproc`,

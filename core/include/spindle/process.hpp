@@ -76,6 +76,13 @@ class Process {
   bool send(const Ref& alias, Term message);
   /// The next message, if one has arrived (for active processes; never blocks).
   std::optional<Term> receive();
+  /// True once a message this process sent has left more than the busy limit queued for
+  /// its node (dist::DistributionOptions::busy_limit_bytes, Erlang's busy distribution
+  /// port): the process is suspended when the handler or process_loop call it is in
+  /// returns, until that queue has drained. BEAM suspends in the send itself; a C++ call
+  /// cannot be cut short, so a loop that sends many messages should stop here and go on
+  /// where it left off when it runs again (a CoProcess: `co_await wait_while_suspended()`).
+  bool suspend_pending() const noexcept;
 
   // ----- links, monitors, exits -----
 
