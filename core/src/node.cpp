@@ -196,10 +196,44 @@ void Node::Impl::route(Atom node, RemoteSignal&& signal) {
   if (auto answer = noconnection_answer(signal)) deliver_remote(node, std::move(*answer));
 }
 
+namespace detail {
+// What a thread suspended in Node::send waits on.
+struct ThreadGate {
+  std::atomic<bool> opened{false};
+  void open() noexcept {
+    opened.store(true, std::memory_order_release);
+    opened.notify_all();
+  }
+  void wait() const noexcept { opened.wait(false, std::memory_order_acquire); }
+};
+}  // namespace detail
+
 namespace {
 // The process on whose behalf this thread is routing a message, for suspend_caller. Set
 // only around those calls, so the path of local messages never touches it.
 thread_local ProcessControl* t_routing_for = nullptr;
+
+// Inside a Node::send on a thread that runs no actors (so waiting there holds up nothing
+// of the node's), and what the router suspended it on, if it did.
+thread_local bool t_thread_may_wait = false;
+thread_local std::shared_ptr<detail::ThreadGate> t_thread_gate;
+
+// A Node::send: on a thread that runs no actors, it waits after routing while the
+// router holds it suspended (a worker or the I/O thread never waits).
+template <class Send>
+bool send_from_thread(Send&& send) {
+  if (Scheduler::current() != nullptr || t_thread_may_wait) return send();
+  t_thread_may_wait = true;
+  struct Reset {
+    ~Reset() {
+      t_thread_may_wait = false;
+      t_thread_gate.reset();
+    }
+  } reset;
+  const bool sent = send();
+  if (t_thread_gate) t_thread_gate->wait();
+  return sent;
+}
 }  // namespace
 
 void Node::Impl::route_from(ProcessControl& sender, Atom node, RemoteSignal&& signal) {
@@ -499,21 +533,23 @@ std::vector<Atom> Node::registered() const {
 
 bool Node::send(const Pid& to, Term message) {
   impl_->external_sent.fetch_add(1, std::memory_order_relaxed);
-  return impl_->send(to, std::move(message));
+  return send_from_thread([&] { return impl_->send(to, std::move(message)); });
 }
 bool Node::send(Atom name, Term message) {
   impl_->external_sent.fetch_add(1, std::memory_order_relaxed);
-  return impl_->send(name, std::move(message));
+  return impl_->send(name, std::move(message));  // local only: nothing to wait for
 }
 bool Node::send(const RegisteredName& to, Term message) {
   impl_->external_sent.fetch_add(1, std::memory_order_relaxed);
-  return impl_->send(to, std::move(message), impl_->system_pid);
+  return send_from_thread([&] { return impl_->send(to, std::move(message), impl_->system_pid); });
 }
 bool Node::send(const Ref& alias, Term message) {
   if (impl_->is_local(alias.node())) return false;  // no local aliases yet
   impl_->external_sent.fetch_add(1, std::memory_order_relaxed);
-  impl_->route(alias.node(), {RemoteSignal::Kind::send_alias, impl_->system_pid, alias, Term(), std::move(message)});
-  return true;
+  return send_from_thread([&] {
+    impl_->route(alias.node(), {RemoteSignal::Kind::send_alias, impl_->system_pid, alias, Term(), std::move(message)});
+    return true;
+  });
 }
 
 void Node::set_remote_router(std::shared_ptr<RemoteRouter> router) {
@@ -526,6 +562,14 @@ void Node::deliver_remote(Atom from_node, RemoteSignal signal) { impl_->deliver_
 
 std::optional<SuspendedSender> Node::suspend_caller() noexcept {
   ProcessControl* const caller = t_routing_for;
+  if (caller == nullptr && t_thread_may_wait && !t_thread_gate) {
+    try {
+      t_thread_gate = std::make_shared<detail::ThreadGate>();
+    } catch (const std::bad_alloc&) {
+      return std::nullopt;  // not suspended: the send is queued all the same
+    }
+    return SuspendedSender(t_thread_gate);
+  }
   if (caller == nullptr || &caller->node != impl_.get()) return std::nullopt;
   const std::optional<Scheduler::ParkTicket> ticket = Scheduler::park(*caller);
   if (!ticket) return std::nullopt;
@@ -533,6 +577,7 @@ std::optional<SuspendedSender> Node::suspend_caller() noexcept {
 }
 
 void SuspendedSender::resume() const noexcept {
+  if (thread_) return thread_->open();
   // A closed mailbox may belong to a node already destroyed: an exited process is not
   // parked anyway.
   ProcessControl* control = detail::control_of(pid_);

@@ -139,5 +139,32 @@ TEST_F(SendSuspension, ACoProcessWaitsWhereItWasSuspendedAndKeepsItsMail) {
   EXPECT_EQ(router->received(), one_to(kMessages));
 }
 
+TEST_F(SendSuspension, AThreadThatIsNoProcessWaitsInTheSend) {
+  std::atomic<std::int64_t> returned{0};
+  std::thread sender([&] {
+    for (std::int64_t i = 1; i <= kMessages; ++i) {
+      node.send(far, i);
+      returned.store(i);
+    }
+  });
+  EXPECT_EQ(settled(), one_to(kBusyAt));
+  EXPECT_EQ(returned.load(), static_cast<std::int64_t>(kBusyAt) - 1);  // still in the busy send
+  router->drain();
+  sender.join();
+  EXPECT_EQ(router->received(), one_to(kMessages));
+}
+
+// A worker must never wait: Node::send from a process's handler (not its own send)
+// is routed and returns, busy or not.
+TEST_F(SendSuspension, AWorkerNeverWaitsInNodeSend) {
+  const Pid far_pid = far;
+  const Pid sender = node.spawn([far_pid](Process& self, Term) {
+    for (std::int64_t i = 1; i <= kMessages; ++i) self.node().send(far_pid, i);
+  });
+  node.send(sender, atom("go"));
+  EXPECT_EQ(settled(), one_to(kMessages));
+  EXPECT_EQ(router->suspensions(), 0u);
+}
+
 }  // namespace
 }  // namespace spindle

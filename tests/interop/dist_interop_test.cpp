@@ -288,8 +288,11 @@ TEST_F(DistInterop, ASilentPeerIsDroppedAfterTheTickTime) {
 
 // A peer that stops reading: what waits for it is bounded by max_queued_bytes; past
 // the bound the connection goes (long before ticks would notice), with noconnection.
+// The bound is for what no sender is suspended for (signals, sends from a worker or the
+// I/O thread); here the busy limit is above it, so this thread's sends are such.
 TEST_F(DistInterop, APeerThatStopsReadingCostsAtMostTheQueueBound) {
-  SpindleNode spin("spin@127.0.0.1", epmd_port, {.max_queued_bytes = std::size_t{8} << 20});
+  SpindleNode spin("spin@127.0.0.1", epmd_port,
+                   {.max_queued_bytes = std::size_t{8} << 20, .busy_limit_bytes = std::size_t{1} << 30});
   ErlangNode beam(beam_name("beam"), erlang_options());
   const Pid erl_worker = spin.call(beam.name(), "spawn_worker", {}).as_pid();
   const Ref ref = spin.inbox.monitor(erl_worker);
@@ -430,6 +433,40 @@ TEST_F(DistInterop, ALoopOfSendsToANodeThatStopsReadingWaitsInTheMiddle) {
   collector.join();
   EXPECT_EQ(collected, tuple(atom("ok"), kMessages)) << collected.to_string();
   EXPECT_EQ(sent->load(), kMessages);
+}
+
+// A thread that is not a process waits in Node::send while the connection is busy.
+TEST_F(DistInterop, AThreadSendingToANodeThatStopsReadingWaitsInTheSend) {
+  constexpr std::size_t kBusy = std::size_t{1} << 20;
+  constexpr std::size_t kPadding = std::size_t{16} << 10;
+  constexpr std::int64_t kMessages = 4000;  // 64 MB
+  SpindleNode spin("spin@127.0.0.1", epmd_port, {.max_queued_bytes = std::size_t{32} << 20, .busy_limit_bytes = kBusy});
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  Inbox source(spin.node);  // `collect` asks it for the messages
+  std::atomic<std::int64_t> sent{0};
+  std::thread sender([&] {
+    const auto go = source.receive(60s);  // {go, Collector, Count}
+    if (!go) return;
+    const Pid to = go->as_tuple()[1].as_pid();
+    const Term pad = binary(std::string(kPadding, 'p'));
+    for (std::int64_t i = 1; i <= go->as_tuple()[2].as_int(); ++i) {
+      spin.node.send(to, tuple(atom("seq"), i, pad));
+      sent.store(i);
+    }
+  });
+  Term collected;
+  std::thread collector([&] { collected = spin.call(beam.name(), "collect", {source.pid(), kMessages, 60'000}, 120s); });
+  for (int i = 0; i < 20000 && sent.load() < 100; ++i) std::this_thread::sleep_for(1ms);
+  beam.process().signal(SIGSTOP);
+  const std::int64_t stalled_at = settled(sent);
+  EXPECT_LT(stalled_at, kMessages);
+  EXPECT_LE(spin.dist.queued_bytes(beam.name()), kBusy + 2 * kPadding);
+  EXPECT_GE(spin.dist.connection_stats().at(0).senders_suspended, 1u);
+  beam.process().signal(SIGCONT);
+  collector.join();
+  sender.join();
+  EXPECT_EQ(collected, tuple(atom("ok"), kMessages)) << collected.to_string();
+  EXPECT_EQ(sent.load(), kMessages);
 }
 
 TEST_F(DistInterop, AWrongCookieIsRefusedBothWays) {

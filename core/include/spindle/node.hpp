@@ -138,8 +138,9 @@ class Node {
   /// For a RemoteRouter, inside `route`: when the caller is a process of this node
   /// sending a message from its own handler, it stops once that handler returns (mail
   /// waits meanwhile; an exit signal does not) until the returned sender is resumed: how
-  /// Erlang suspends a process that sends to a busy connection. nullopt when the caller
-  /// is no process of this node, or is already to stop after this handler.
+  /// Erlang suspends a process that sends to a busy connection. A thread that runs no
+  /// processes (no worker, no I/O thread), sending with Node::send, waits in that call
+  /// until resumed. nullopt for any other caller, or one already to stop.
   std::optional<SuspendedSender> suspend_caller() noexcept;
 
   // ----- time -----

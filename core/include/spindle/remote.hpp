@@ -7,6 +7,7 @@
 /// messages to them are dropped, links and monitors to them fail with `noconnection`.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "spindle/term.hpp"
@@ -51,18 +52,26 @@ struct RemoteSignal {
 /// DOWN for a monitor. Nothing for the others, which are simply lost.
 std::optional<RemoteSignal> noconnection_answer(const RemoteSignal& signal);
 
-/// A process that `Node::suspend_caller` stopped: it runs again once `resume` is called
-/// (by anyone, on any thread; only the first call of one suspension counts, and a copy
-/// kept past a later suspension of the same process does nothing).
+namespace detail {
+struct ThreadGate;
+}
+
+/// A sender that `Node::suspend_caller` stopped: a process, or a thread waiting in
+/// `Node::send`. It goes on once `resume` is called (by anyone, on any thread; only the
+/// first call of one suspension counts, and a copy kept past a later suspension of the
+/// same process does nothing).
 class SuspendedSender {
  public:
   SuspendedSender(Pid pid, std::uint32_t ticket) noexcept : pid_(std::move(pid)), ticket_(ticket) {}
+  explicit SuspendedSender(std::shared_ptr<detail::ThreadGate> thread) noexcept : thread_(std::move(thread)) {}
   void resume() const noexcept;
+  /// The suspended process; empty for a thread.
   const Pid& pid() const noexcept { return pid_; }
 
  private:
   Pid pid_;
-  std::uint32_t ticket_;
+  std::uint32_t ticket_ = 0;
+  std::shared_ptr<detail::ThreadGate> thread_;
 };
 
 /// Carries signals to other nodes. Called from any thread, concurrently; must not block

@@ -76,9 +76,11 @@ struct DistributionOptions {
   /// Erlang's dist_buf_busy_limit: a process whose send leaves more than this waiting
   /// for one node is suspended once its current handler returns (its mail waits; exit
   /// signals do not) until the writer has taken the queue back under it, or the
-  /// connection is gone. So a fast sender to a slow node waits instead of queueing
-  /// without bound. Sends from threads that are not processes are never suspended, and
-  /// within one handler call nothing is: what those queue is bounded by max_queued_bytes.
+  /// connection is gone (Process::suspend_pending lets a loop of sends stop at once). A
+  /// thread that runs no processes waits in Node::send instead. So a fast sender to a
+  /// slow node waits instead of queueing without bound. Workers and the I/O thread never
+  /// wait, and a handler call is not cut short: what they queue is bounded by
+  /// max_queued_bytes.
   std::size_t busy_limit_bytes = std::size_t{1} << 20;
   /// How long the I/O thread keeps polling after its last event before it sleeps. A
   /// reply written within it reaches the I/O thread without a wake-up from the kernel,
@@ -108,7 +110,7 @@ struct ConnectionStats {
   std::uint64_t messages_in = 0;   ///< messages and signals received (a fragmented one once)
   std::uint64_t messages_out = 0;
   std::size_t queued_bytes = 0;    ///< waiting to be written (see max_queued_bytes)
-  std::uint64_t senders_suspended = 0;  ///< times a process was suspended sending to the node (busy_limit_bytes), ever
+  std::uint64_t senders_suspended = 0;  ///< times a sender (process or thread) was suspended sending to the node (busy_limit_bytes), ever
 };
 
 class Distribution {
