@@ -187,6 +187,9 @@ void Distribution::Impl::route(Atom to_node, RemoteSignal&& signal) {
 }
 
 void Distribution::Impl::suspend_sender(Peer& peer) {
+  // The I/O thread itself never waits, not even in Node::send: it is the writer that
+  // would end the wait. (A process it runs is suspended as any process is.)
+  if (t_io.owner != nullptr && (t_io.runner == nullptr || !t_io.runner->running())) return;
   std::optional<SuspendedSender> sender = node.suspend_caller();
   if (!sender) return;  // not a process, or already to be suspended
   {
