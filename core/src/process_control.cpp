@@ -78,19 +78,20 @@ bool ProcessControl::guarded(Body&& body) noexcept {
 // ----- running -----
 
 Actor::RunResult ProcessControl::run(const RunLimits& limits) noexcept {
-  RunResult result = RunResult::Done;
-  if (!exited()) {
-    bool park = false;
-    if (!started) {
-      started = true;
-      guarded([this] { process->init(); });
-      park = Scheduler::park_asked(*this);  // init sent to a busy node
-    }
-    if (!exited()) result = park ? park_now() : process->mode() == ProcessMode::passive ? run_passive(limits) : run_active();
-  }
+  const RunResult result = exited() ? RunResult::Done : run_alive(limits);
   if (!exited()) return result;
   finished_.reset();  // no user code is running now
   return RunResult::Done;
+}
+
+Actor::RunResult ProcessControl::run_alive(const RunLimits& limits) noexcept {
+  if (!started) {
+    started = true;
+    guarded([this] { process->init(); });
+    if (exited()) return RunResult::Done;
+    if (Scheduler::park_asked(*this)) return park_now();  // init sent to a busy node
+  }
+  return process->mode() == ProcessMode::passive ? run_passive(limits) : run_active();
 }
 
 Actor::RunResult ProcessControl::run_passive(const RunLimits& limits) noexcept {

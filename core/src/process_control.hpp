@@ -106,6 +106,7 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
     queue.append(mailbox().take_all(taken));
     counters.mailbox_high_water.raise_to(taken);
   }
+  RunResult run_alive(const RunLimits& limits) noexcept;  // init first, then mail
   RunResult run_passive(const RunLimits& limits) noexcept;
   RunResult run_active() noexcept;
   /// Ends a run whose process was asked to park (Scheduler::park).

@@ -206,12 +206,12 @@ struct Scheduler::Impl {
     pool->enqueue(actor);
   }
 
-  // An outside thread has its own work to get back to: it runs at most this many actors
-  // in a row, each for at most `outside_limits`, and hands the rest to the workers.
   // A chain of handoffs shares one time slice; the clock is read once per this many
   // handoffs, which keeps it off the per-message path.
   static constexpr std::size_t kHandoffsPerClockRead = 32;
 
+  // An outside thread has its own work to get back to: it runs at most this many actors
+  // in a row, each for at most `outside_limits`, and hands the rest to the workers.
   static constexpr std::size_t kOutsideChain = 4;
   static constexpr std::chrono::microseconds kOutsideTooLong{500};
 
