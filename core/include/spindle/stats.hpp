@@ -24,6 +24,9 @@ struct ProcessStats {
 };
 
 /// The node as a whole, since it started.
+/// A process that exits leaves the figures of the living for those of the gone as the
+/// last step of its exit, just after its links and monitors are told: a DOWN message
+/// can arrive a moment before the exit shows here.
 struct NodeStats {
   std::chrono::nanoseconds uptime{0};
   std::size_t processes = 0;          ///< alive now
