@@ -20,39 +20,6 @@ std::uint32_t pid_number(std::uint32_t id, std::uint32_t serial) noexcept {
 std::uint32_t pid_number(const Pid& pid) noexcept { return pid_number(pid.id(), pid.serial()); }
 }  // namespace
 
-bool ProcessTable::insert(ProcessControl& control) {
-  Shard& s = shard(control.key());
-  std::lock_guard lock(s.mutex);
-  return s.processes.emplace(control.key(), &control).second;
-}
-
-void ProcessTable::erase(ProcessControl& control) {
-  {
-    Shard& s = shard(control.key());
-    std::lock_guard lock(s.mutex);
-    auto it = s.processes.find(control.key());
-    if (it == s.processes.end() || it->second != &control) return;
-    s.processes.erase(it);
-  }
-  control.release();  // the table's reference
-}
-
-Pid ProcessTable::find(std::uint32_t key) const {
-  const Shard& s = shard(key);
-  std::lock_guard lock(s.mutex);
-  auto it = s.processes.find(key);
-  return it == s.processes.end() ? Pid() : it->second->pid();
-}
-
-std::vector<Pid> ProcessTable::all() const {
-  std::vector<Pid> pids;
-  for (const Shard& s : shards_) {
-    std::lock_guard lock(s.mutex);
-    for (const auto& [key, control] : s.processes) pids.push_back(control->pid());
-  }
-  return pids;
-}
-
 }  // namespace detail
 
 using detail::Envelope;

@@ -1,7 +1,6 @@
 #pragma once
 // Node internals shared by node.cpp and process_control.cpp.
 
-#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -12,38 +11,9 @@
 #include "envelope.hpp"
 #include "spindle/detail/memory.hpp"
 #include "process_control.hpp"
+#include "process_table.hpp"
 #include "spindle/node.hpp"
 #include "spindle/remote.hpp"
-
-namespace spindle::detail {
-
-/// Live processes by pid number, for resolving pids that carry no control block (built
-/// from fields or decoded from the wire). Sharded so spawns and exits on different
-/// workers rarely meet. The table holds a reference to each control block.
-class ProcessTable {
- public:
-  bool insert(ProcessControl& control);
-  void erase(ProcessControl& control);
-  /// The live process with this number, as a pid holding a reference; empty if none.
-  Pid find(std::uint32_t key) const;
-  /// Every live process's pid.
-  std::vector<Pid> all() const;
-
- private:
-  // A plain mutex: lookups by number (pids from the wire, stop) are rare next to the
-  // inserts and erases of spawn and exit.
-  struct alignas(64) Shard {
-    mutable std::mutex mutex;
-    std::unordered_map<std::uint32_t, ProcessControl*, std::hash<std::uint32_t>, std::equal_to<>,
-                       RuntimeAllocator<std::pair<const std::uint32_t, ProcessControl*>>>
-        processes;
-  };
-  Shard& shard(std::uint32_t key) const noexcept { return shards_[key % kShards]; }
-  static constexpr std::size_t kShards = 64;
-  mutable std::array<Shard, kShards> shards_;
-};
-
-}  // namespace spindle::detail
 
 namespace spindle {
 

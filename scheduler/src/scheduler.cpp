@@ -2,10 +2,12 @@
 //
 //  - An actor woken by an actor running on this worker goes into the worker's run-next
 //    slot and runs right after the current one, in the same task: no task is created,
-//    and the pair stays in one core's cache (ping-pong, rings, request/reply). An actor
-//    displaced from the slot goes onto the worker's own deque, where idle workers can
-//    steal it. A chain shares one time slice, as a single run does: past it, the next
-//    actor goes to the back of the shared queue, so a busy pair cannot hold a worker.
+//    and the pair stays in one core's cache (ping-pong, rings, request/reply). Actors
+//    displaced from the slot go onto the worker's own deque, where idle workers can
+//    steal them, in batches of up to eight per task (flushed when the run that woke
+//    them ends). A task shares one time slice, as a single run does: past it, the next
+//    actor of a chain goes to the back of the shared queue, so a busy pair cannot hold
+//    a worker.
 //  - Actors woken from outside threads, and actors that used up their budget, go on the
 //    arena's shared FIFO queue, so a yield really lets the others go first.
 //  - A worker whose chain ends waits up to `busy_wait` in the catcher slot before its
@@ -50,6 +52,7 @@ struct Worker {
   Actor* next = nullptr;  // the run-next slot
   std::size_t slot = 0;
   bool outside = false;   // a thread that runs what it wakes (RunWokenHere), not a worker
+  detail::ActorBatch displaced;  // from the run-next slot, bound for the worker's deque
 };
 thread_local Worker t_worker;
 
@@ -75,45 +78,61 @@ struct Scheduler::Impl {
     detail::handoff_acquire();  // makes the tasks' effects visible to what follows
   }
 
-  static void task_body(void* impl, Actor* actor, int origin) noexcept {
-    static_cast<Impl*>(impl)->execute(actor, origin);
+  static void task_body(void* impl, Actor* const* actors, std::size_t count, int origin) noexcept {
+    static_cast<Impl*>(impl)->execute(actors, count, origin);
   }
 
   SlotStats& stats_of(const Worker& w) noexcept { return stats[std::min(w.slot, threads)]; }
 
-  // The body of every task: runs `first`, then whatever lands in the run-next slot, then
-  // what the catcher hands over. Two clock reads per chain (not per actor run) give the
-  // busy time.
-  void execute(Actor* first, int origin) noexcept {
+  // The body of every task: runs each of `firsts` and whatever each chain lands in the
+  // run-next slot, then what the catcher hands over. Two clock reads per chain (not per
+  // actor run) give the busy time.
+  void execute(Actor* const* firsts, std::size_t count, int origin) noexcept {
     detail::handoff_acquire();
     const auto started = std::chrono::steady_clock::now();
     Worker& w = t_worker;
     const Worker saved = w;
     w.owner = &owner;
     w.next = nullptr;
+    w.displaced.count = 0;
     const int index = detail::TbbPool::current_slot();
     w.slot = index < 0 ? threads : static_cast<std::size_t>(index);
     SlotStats& slot = stats_of(w);
     if (origin >= 0 && origin != index) slot.steals.add();
     auto busy_since = started;
-    for (Actor* actor = first; actor != nullptr;) {
-      for (std::size_t chain = 1; actor != nullptr; ++chain) {
-        run_one(*actor, slot);
-        actor = std::exchange(w.next, nullptr);
-        if (actor == nullptr) break;
-        if (chain % kHandoffsPerClockRead == 0 && std::chrono::steady_clock::now() - busy_since >= limits.slice) {
-          enqueue(actor);
-          break;
-        }
-        slot.handoffs.add();
-      }
+    for (std::size_t i = 0; i < count; ++i) run_chain(firsts[i], w, slot, busy_since);
+    for (;;) {
       // Time spent waiting in the catcher is not busy time.
       slot.busy_ns.add(static_cast<std::uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - busy_since).count()));
-      actor = catch_one(slot);
-      if (actor != nullptr) busy_since = std::chrono::steady_clock::now();
+      Actor* caught = catch_one(slot);
+      if (caught == nullptr) break;
+      busy_since = std::chrono::steady_clock::now();
+      run_chain(caught, w, slot, busy_since);
     }
     w = saved;
     detail::handoff_release();  // lets the pool's final wait see this task's effects
+  }
+
+  // Runs `actor`, then whatever lands in the run-next slot, until the slot stays empty or
+  // the task's time slice (from `busy_since`) is over.
+  void run_chain(Actor* actor, Worker& w, SlotStats& slot, std::chrono::steady_clock::time_point busy_since) noexcept {
+    for (std::size_t chain = 1;; ++chain) {
+      run_one(*actor, slot);
+      if (w.displaced.count != 0) flush_displaced(w);
+      actor = std::exchange(w.next, nullptr);
+      if (actor == nullptr) return;
+      if (chain % kHandoffsPerClockRead == 0 && std::chrono::steady_clock::now() - busy_since >= limits.slice)
+        return enqueue(actor);
+      slot.handoffs.add();
+    }
+  }
+
+  // The displaced actors gathered so far, onto the worker's deque as one task.
+  void flush_displaced(Worker& w) {
+    stats_of(w).spawned.add(w.displaced.count);
+    detail::handoff_release();
+    pool->spawn_local(w.slot, w.displaced);
+    w.displaced.count = 0;
   }
 
   // Waits up to `busy_wait` for an actor woken from outside; null when none came. Only
@@ -194,9 +213,8 @@ struct Scheduler::Impl {
     if (w.owner != &owner) return hand_to_catcher(actor) ? void() : enqueue(actor);
     if (Actor* displaced = std::exchange(w.next, actor)) {
       if (w.outside) return enqueue(displaced);  // it has no deque of its own
-      stats_of(w).spawned.add();
-      detail::handoff_release();
-      pool->spawn_local(w.slot, displaced);
+      w.displaced.add(displaced);
+      if (w.displaced.full()) flush_displaced(w);
     }
   }
 

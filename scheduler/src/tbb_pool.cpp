@@ -39,8 +39,8 @@ struct TbbPool::Impl {
   // actor runs is one task), which is small beside oneTBB's own cost per task.
   std::atomic<std::size_t> outstanding{0};
 
-  void run(Actor* actor, int origin) {
-    body(context, actor, origin);
+  void run(Actor* const* actors, std::size_t count, int origin) {
+    body(context, actors, count, origin);
     outstanding.fetch_sub(1, std::memory_order_release);
   }
 };
@@ -62,16 +62,17 @@ void TbbPool::wait_until_idle() {
   }
 }
 
-void TbbPool::spawn_local(std::size_t slot, Actor* actor) {
+void TbbPool::spawn_local(std::size_t slot, const ActorBatch& batch) {
   Impl& p = *impl_;
   p.outstanding.fetch_add(1, std::memory_order_relaxed);
-  p.groups[std::min(slot, p.threads)].run([&p, actor, slot] { p.run(actor, static_cast<int>(slot)); });
+  p.groups[std::min(slot, p.threads)].run(
+      [&p, batch, slot] { p.run(batch.actors.data(), batch.count, static_cast<int>(slot)); });
 }
 
 void TbbPool::enqueue(Actor* actor) {
   Impl& p = *impl_;
   p.outstanding.fetch_add(1, std::memory_order_relaxed);
-  p.arena.enqueue(p.shared.defer([&p, actor] { p.run(actor, -1); }));
+  p.arena.enqueue(p.shared.defer([&p, actor] { p.run(&actor, 1, -1); }));
 }
 
 std::size_t TbbPool::outstanding() const noexcept { return impl_->outstanding.load(std::memory_order_relaxed); }

@@ -9,6 +9,7 @@
 // without hiding anything else; the scheduler restates the hand-off edge with TSan
 // annotations (see handoff.hpp).
 
+#include <array>
 #include <cstddef>
 #include <memory>
 
@@ -18,11 +19,24 @@ class Actor;
 
 namespace detail {
 
+/// Actors that go onto a worker's deque as one task: a worker that wakes many at once
+/// (a spawner, a broadcast) pays oneTBB's cost per task once per batch, and a thief takes
+/// a batch at a time.
+struct ActorBatch {
+  static constexpr std::size_t kCapacity = 8;
+  std::array<Actor*, kCapacity> actors;
+  std::size_t count = 0;
+
+  bool full() const noexcept { return count == kCapacity; }
+  void add(Actor* actor) noexcept { actors[count++] = actor; }
+};
+
 class TbbPool {
  public:
-  /// What every task runs. `origin`: the slot whose deque the task was spawned on, or
-  /// -1 for the shared queue (a task run on another slot than its origin was stolen).
-  using Body = void (*)(void* context, Actor* actor, int origin) noexcept;
+  /// What every task runs: `count` actors, one after another. `origin`: the slot whose
+  /// deque the task was spawned on, or -1 for the shared queue (a task run on another
+  /// slot than its origin was stolen).
+  using Body = void (*)(void* context, Actor* const* actors, std::size_t count, int origin) noexcept;
 
   TbbPool(std::size_t threads, Body body, void* context);
   /// Waits until every task has run.
@@ -34,8 +48,8 @@ class TbbPool {
   TbbPool(const TbbPool&) = delete;
   TbbPool& operator=(const TbbPool&) = delete;
 
-  /// Onto the calling worker's own deque (`slot` is its arena slot).
-  void spawn_local(std::size_t slot, Actor* actor);
+  /// Onto the calling worker's own deque (`slot` is its arena slot), as one task.
+  void spawn_local(std::size_t slot, const ActorBatch& batch);
   /// Onto the arena's shared FIFO queue.
   void enqueue(Actor* actor);
 

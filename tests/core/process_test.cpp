@@ -90,6 +90,55 @@ TEST(Process, PidsBuiltFromTheirFieldsReachTheProcess) {
   EXPECT_FALSE(node.send(Pid(echo.node(), echo.id(), echo.serial(), echo.creation() + 1), 1));  // old incarnation
 }
 
+// The table behind pids without a control block grows with a crowd, closes the gaps
+// its exits leave, and shrinks after the crowd has gone: every live process is found by
+// its fields throughout, and no dead one.
+TEST(Process, PidsBuiltFromTheirFieldsFindEveryLiveProcessAsCrowdsComeAndGo) {
+  Node node({.scheduler = {.threads = 2}});
+  Inbox inbox(node);
+  std::vector<Pid> live;
+  std::vector<Pid> dead;
+  const auto spawn_crowd = [&](int n) {
+    for (int i = 0; i < n; ++i) live.push_back(node.spawn<Echo>());
+  };
+  const auto end_where = [&](auto&& chosen) {  // ends the chosen ones, and waits for it
+    std::vector<Pid> kept;
+    std::vector<Ref> refs;
+    for (std::size_t i = 0; i < live.size(); ++i) {
+      if (!chosen(i)) {
+        kept.push_back(live[i]);
+        continue;
+      }
+      refs.push_back(inbox.monitor(live[i]));
+      node.exit(live[i], atom("gone"));
+      dead.push_back(live[i]);
+    }
+    for (const Ref& ref : refs) EXPECT_EQ(down_reason(inbox, ref), Term(atom("gone")));
+    live = std::move(kept);
+  };
+  const auto check = [&] {
+    for (const Pid& p : live) ASSERT_EQ(node.local_pid(p.id(), p.serial()), p);
+    for (const Pid& p : dead) ASSERT_FALSE(node.local_pid(p.id(), p.serial()));
+    EXPECT_EQ(node.process_stats().size(), live.size() + 1);  // and the inbox
+  };
+  spawn_crowd(6000);
+  check();
+  end_where([](std::size_t i) { return i % 3 == 1 || i % 7 == 0; });  // holes inside runs
+  check();
+  // Churn: of each thousand spawned, one in seven stays. The survivors' numbers spread
+  // far wider than the table's slots, so they collide and exits shift others back.
+  for (int batch = 0; batch < 30; ++batch) {
+    const std::size_t first = live.size();
+    spawn_crowd(1000);
+    end_where([&](std::size_t i) { return i >= first && (i - first) % 7 != 0; });
+  }
+  check();
+  end_where([&](std::size_t i) { return i + 20 < live.size(); });  // all but the last 20
+  check();
+  spawn_crowd(100);
+  check();
+}
+
 TEST(Process, MessagesFromEachSenderArriveInOrder) {
   Node node({.scheduler = {.threads = 4}});
   Inbox inbox(node);

@@ -255,6 +255,61 @@ TEST(Scheduler, AnActorWokenOnAnotherWorkerSeesWhatItsLastRunLeft) {
   EXPECT_EQ(slow.seen.size(), static_cast<std::size_t>(kNotes));
 }
 
+// On its one note, wakes every actor it was given (a spawner, a broadcast).
+class Broadcaster : public Actor {
+ public:
+  explicit Broadcaster(std::vector<Actor*> targets) : targets_(std::move(targets)) {}
+  ~Broadcaster() override {
+    NodeList rest = mailbox().close();
+    while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
+  }
+  Scheduler* scheduler = nullptr;  // the one running it, set before any delivery
+
+ protected:
+  RunResult run(const RunLimits&) noexcept override {
+    NodeList notes = mailbox().take_all();
+    while (!notes.empty()) {
+      delete static_cast<Note*>(notes.pop_front());
+      for (std::size_t i = 0; i < targets_.size(); ++i) scheduler->deliver(*targets_[i], new Note(static_cast<int>(i)));
+    }
+    return RunResult::Idle;
+  }
+  void retain() noexcept override {}
+  void release() noexcept override {}
+
+ private:
+  std::vector<Actor*> targets_;
+};
+
+// Actors one run wakes go onto its worker's deque in batches; every one of them runs
+// (the last, partial batch too), and an idle worker takes batches to run them alongside.
+TEST(Scheduler, ActorsWokenTogetherAllRunAndIdleWorkersTakeTheirShare) {
+  constexpr int kWoken = 21;  // two full batches of eight and a partial one, after run-next
+  Latch latch;
+  std::vector<std::unique_ptr<Recorder>> woken;  // actors outlive the scheduler that runs them
+  std::vector<Actor*> targets;
+  for (int i = 0; i < kWoken; ++i) {
+    woken.push_back(std::make_unique<Recorder>(latch));
+    woken.back()->linger = 20ms;  // enough for the idle worker to wake and take a batch
+    targets.push_back(woken.back().get());
+  }
+  Broadcaster broadcaster(targets);
+  std::set<std::thread::id> threads;
+  {
+    Scheduler scheduler({.threads = 2});
+    broadcaster.scheduler = &scheduler;
+    scheduler.deliver(broadcaster, new Note(0));
+    ASSERT_TRUE(latch.wait_for(kWoken));
+    EXPECT_GE(scheduler.stats().spawned, static_cast<std::uint64_t>(kWoken - 1));
+    EXPECT_GT(scheduler.stats().steals, 0u);
+  }
+  for (const auto& r : woken) {
+    ASSERT_EQ(r->seen.size(), 1u);
+    threads.insert(r->run_threads.begin(), r->run_threads.end());
+  }
+  EXPECT_EQ(threads.size(), 2u) << "both workers ran some of them";
+}
+
 TEST(TimerQueue, FiresInDeadlineOrderAndCancels) {
   std::mutex mutex;
   std::vector<int> fired;

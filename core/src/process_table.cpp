@@ -1,0 +1,38 @@
+#include "process_table.hpp"
+
+#include "process_control.hpp"
+
+namespace spindle::detail {
+
+bool ProcessTable::insert(ProcessControl& control) {
+  Shard& s = shard(control.key());
+  std::lock_guard lock(s.mutex);
+  return s.processes.insert(key_in_shard(control.key()), &control);
+}
+
+void ProcessTable::erase(ProcessControl& control) {
+  {
+    Shard& s = shard(control.key());
+    std::lock_guard lock(s.mutex);
+    if (!s.processes.erase(key_in_shard(control.key()), &control)) return;
+  }
+  control.release();  // the table's reference
+}
+
+Pid ProcessTable::find(std::uint32_t key) const {
+  const Shard& s = shard(key);
+  std::lock_guard lock(s.mutex);
+  ProcessControl* control = s.processes.find(key_in_shard(key));
+  return control == nullptr ? Pid() : control->pid();
+}
+
+std::vector<Pid> ProcessTable::all() const {
+  std::vector<Pid> pids;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    s.processes.for_each([&pids](std::uint32_t, ProcessControl* control) { pids.push_back(control->pid()); });
+  }
+  return pids;
+}
+
+}  // namespace spindle::detail
