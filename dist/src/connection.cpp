@@ -62,6 +62,35 @@ void Connection::kick() {
   wake_.cancel();
 }
 
+void Connection::kick_from_run() {
+  if (!writer_parked_ || transport_.is_tls()) return kick();
+  if (write_now_due_) return;
+  write_now_due_ = true;
+  owner_.write_after_run(shared_from_this());
+}
+
+void Connection::write_now() {
+  write_now_due_ = false;
+  if (closed_) return;
+  if (!writer_parked_ || !out_.empty()) return kick();
+  for (;;) {
+    fill_batch();
+    if (out_.empty()) {
+      // Idle again, as the parked writer left the queue, so the next push kicks again.
+      if (peer_.queue.idle() || peer_.queue.try_idle()) return;
+      continue;
+    }
+    if (!gathered_.empty()) return kick();  // large binaries: the writer's gather write
+    error_code ec;
+    out_written_ = transport_.write_now(asio::buffer(out_.data(), out_.size()), ec);
+    if (out_written_ < out_.size()) {
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return kick();  // the writer does the rest
+      return close("write failed: " + ec.message(), true);
+    }
+    finish_batch();
+  }
+}
+
 void Connection::close(const std::string& why, bool failed) {
   if (closed_) return;
   closed_ = true;
@@ -149,16 +178,10 @@ asio::awaitable<void> Connection::read_loop() {
         end -= start;
         start = 0;
       }
-      if (Distribution::Impl::io_thread_will_run_woken()) {
-        // The I/O thread runs the process these frames woke once this handler returns,
-        // and the writer sends its answer after that. A read started now would go first:
-        // asio tries it at once, it finds nothing (the peer waits for the answer), and a
-        // system call would stand before every answer. Step aside twice: behind the
-        // process, then behind the writer it wakes.
-        const auto executor = co_await asio::this_coro::executor;
-        co_await asio::post(executor, asio::use_awaitable);
-        co_await asio::post(executor, asio::use_awaitable);
-      }
+      // A process these frames woke for the I/O thread runs now, and its answer is
+      // written, before the next read: a read started first would find nothing (the peer
+      // waits for the answer), and a system call would stand before every answer.
+      if (Distribution::Impl::io_thread_will_run_woken()) owner_.run_woken_here();
       const std::size_t got = co_await transport_.read_some(asio::buffer(rx + end, capacity - end));
       end += got;
       bytes_in_ += got;
@@ -255,15 +278,36 @@ void Connection::gather_buffers() {
   if (out_.size() > at) buffers_.emplace_back(out_.data() + at, out_.size() - at);
 }
 
+void Connection::fill_batch() {
+  while (!own_.empty()) encode(static_cast<OutgoingItem*>(own_.pop_front()));
+  if (backlog_.empty()) backlog_ = peer_.queue.take_all();
+  while (!backlog_.empty() && output_.size() < kBatchBytes) encode(static_cast<OutgoingItem*>(backlog_.pop_front()));
+  owner_.resume_senders(peer_, true);  // those suspended while the queue was over the busy limit
+}
+
+asio::awaitable<void> Connection::write_batch() {
+  if (gathered_.empty()) {
+    co_await transport_.write(asio::buffer(out_.data() + out_written_, out_.size() - out_written_));
+  } else {
+    gather_buffers();
+    co_await transport_.write(buffers_);
+  }
+  finish_batch();
+}
+
+void Connection::finish_batch() {
+  bytes_out_ += output_.size();
+  while (!written_.empty()) OutgoingItem::destroy(static_cast<OutgoingItem*>(written_.pop_front()));
+  output_.clear();
+  out_written_ = 0;
+  wrote_since_tick_ = true;
+}
+
 asio::awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
   try {
     while (!closed_) {
-      output_.clear();
-      while (!own_.empty()) encode(static_cast<OutgoingItem*>(own_.pop_front()));
-      if (backlog_.empty()) backlog_ = peer_.queue.take_all();
-      while (!backlog_.empty() && output_.size() < kBatchBytes) encode(static_cast<OutgoingItem*>(backlog_.pop_front()));
-      owner_.resume_senders(peer_, true);  // those suspended while the queue was over the busy limit
+      if (out_.empty()) fill_batch();  // else write_now left the rest of a batch
       if (out_.empty()) {
         if (tick_due_) {
           tick_due_ = false;
@@ -275,21 +319,15 @@ asio::awaitable<void> Connection::write_loop() {
           if (!kicked_ && (peer_.queue.idle() || peer_.queue.try_idle())) {
             wake_.expires_at(asio::steady_timer::time_point::max());
             error_code ec;
+            writer_parked_ = true;
             co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            writer_parked_ = false;
           }
           kicked_ = false;
           continue;
         }
       }
-      bytes_out_ += output_.size();
-      if (gathered_.empty()) {
-        co_await transport_.write(asio::buffer(out_.data(), out_.size()));
-      } else {
-        gather_buffers();
-        co_await transport_.write(buffers_);
-        while (!written_.empty()) OutgoingItem::destroy(static_cast<OutgoingItem*>(written_.pop_front()));
-      }
-      wrote_since_tick_ = true;
+      co_await write_batch();
     }
   } catch (const boost::system::system_error& e) {
     if (!closed_) close(std::string("write failed: ") + e.what(), true);

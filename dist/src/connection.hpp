@@ -30,6 +30,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   /// The peer's queue has something: the writer looks again.
   void kick();
+  /// The same from a process the I/O thread runs: while the writer is idle, what is
+  /// queued is written by `write_now` once the I/O thread has run its processes, on that
+  /// thread and without waking the writer (for a request read, handled and answered on
+  /// the I/O thread, the cost of waking a coroutine is a good part of the answer's).
+  void kick_from_run();
+  /// Writes what is queued now, if the socket takes it all; else the writer finishes.
+  void write_now();
   /// Ends the connection (idempotent): the socket closes, then the owner is told (and
   /// logs `why` once, as a warning when the connection `failed`).
   void close(const std::string& why, bool failed = false);
@@ -54,6 +61,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Appends `item`'s frame(s) to the output, then destroys it (after the write, when
   /// the output refers to its memory).
   void encode(OutgoingItem* item);
+  /// Our own control messages, then what the peer's queue holds, into the batch.
+  void fill_batch();
+  /// Writes the batch (from `out_written_` on), then `finish_batch`.
+  asio::awaitable<void> write_batch();
+  /// After a batch is written: its items go, and the output is empty again.
+  void finish_batch();
   /// The batch as buffers for one gather write.
   void gather_buffers();
   /// Queues a control message of our own, written before the peer's queue.
@@ -74,6 +87,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer wake_;  // the writer sleeps on it
   asio::steady_timer tick_timer_;
   bool kicked_ = false;
+  bool writer_parked_ = false;  // the writer waits on wake_, with the peer's queue idle
+  bool write_now_due_ = false;  // kick_from_run listed this connection for write_now
   bool tick_due_ = false;
   bool wrote_since_tick_ = false;
   bool read_since_tick_ = false;
@@ -84,6 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // One batch: bytes, plus large binaries gathered from the messages that hold them
   // (kept in `written_` until the write is done).
   ByteBuffer out_;
+  std::size_t out_written_ = 0;  // of out_, by write_now before it handed the rest over
   std::vector<etf::ExternalBytes> gathered_;
   FrameOutput output_{out_, &gathered_, OutgoingItem::kMinExternal};
   std::vector<asio::const_buffer> buffers_;

@@ -221,13 +221,30 @@ void Distribution::Impl::resume_senders(Peer& peer, bool only_if_under) {
   for (const SuspendedSender& s : resumed) s.resume();
 }
 
+void Distribution::Impl::run_woken_here() {
+  if (t_io.runner == nullptr) return;
+  t_io.runner->run();
+  write_due_now();
+}
+
+void Distribution::Impl::write_due_now() {
+  while (!writes_after_run.empty()) {
+    std::vector<std::shared_ptr<Connection>> due;
+    due.swap(writes_after_run);
+    for (const auto& connection : due) connection->write_now();
+  }
+}
+
 void Distribution::Impl::write_during_long_run() {
   // A process the I/O thread runs may send a great deal in one handler call, and none of
   // it would be written until the call returns: every so often, let the I/O thread do
   // its own work (write, read, tick) in the middle of the call.
   constexpr unsigned kSendsBetweenPolls = 256;
   if (t_io.runner == nullptr || !t_io.runner->running() || ++t_io.sends % kSendsBetweenPolls != 0) return;
-  t_io.runner->aside([this] { io.poll(); });
+  t_io.runner->aside([this] {
+    write_due_now();
+    io.poll();
+  });
 }
 
 // ----- Impl: connections (I/O thread) -----
@@ -236,7 +253,11 @@ void Distribution::Impl::queue_woke(Peer& peer) {
   if (closed.load(std::memory_order_relaxed)) return fail_queued(peer);
   switch (peer.state) {
     case Peer::State::up:
-      peer.connection->kick();
+      if (t_io.owner == this && t_io.runner != nullptr && t_io.runner->running()) {
+        peer.connection->kick_from_run();
+      } else {
+        peer.connection->kick();
+      }
       break;
     case Peer::State::idle:
       start_connecting(peer);
@@ -473,10 +494,9 @@ Distribution::Distribution(Node& node, DistributionOptions options)
     std::optional<Scheduler::RunWokenHere> here;
     if (d.options.io_runs_processes) here.emplace(d.node.scheduler());
     Impl::t_io = {&d, here ? &*here : nullptr};
-    run_io_loop(d.io, d.options.io_busy_wait, [&here] {
-      if (here) here->run();
-    });
+    run_io_loop(d.io, d.options.io_busy_wait, [&d] { d.run_woken_here(); });
     here.reset();
+    d.writes_after_run.clear();  // the connections are closed: nothing more is written
     Impl::t_io = {};
   });
   try {

@@ -98,10 +98,19 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
     unsigned sends = 0;  // by the processes it ran
   };
   static thread_local IoThread t_io;
-  /// On the I/O thread: a process woken by what it just read runs once the handler
-  /// doing the reading returns.
+  /// On the I/O thread: a delivery it just made left a process for it to run.
   static bool io_thread_will_run_woken() noexcept { return t_io.runner != nullptr && t_io.runner->pending(); }
   void write_during_long_run();
+  /// On the I/O thread: runs the processes its deliveries woke, then writes at once what
+  /// they queued for connections whose writers were idle (Connection::kick_from_run).
+  /// After every handler, and from a read loop before its next read, so that a reply is
+  /// written before the I/O thread reads again.
+  void run_woken_here();
+  /// The write_now of every connection listed by write_after_run.
+  void write_due_now();
+  /// On the I/O thread, from a process it runs: `connection` is to write_now after the run.
+  void write_after_run(std::shared_ptr<Connection> connection) { writes_after_run.push_back(std::move(connection)); }
+  std::vector<std::shared_ptr<Connection>> writes_after_run;  // I/O thread
 };
 
 }  // namespace spindle::dist

@@ -57,6 +57,21 @@ class Transport {
     }
   }
 
+  /// Writes what the socket takes of `bytes` without waiting (plain TCP; TLS takes
+  /// nothing this way): the count written, with `ec` set to would_block when the socket
+  /// took less than all of it, or to the error.
+  std::size_t write_now(asio::const_buffer bytes, error_code& ec) {
+    auto* tcp_socket = std::get_if<tcp::socket>(&stream_);
+    if (tcp_socket == nullptr) {
+      ec = asio::error::would_block;
+      return 0;
+    }
+    if (!tcp_socket->non_blocking()) tcp_socket->non_blocking(true, ec);  // asio's own operations do not mind
+    std::size_t written = 0;
+    while (!ec && written < bytes.size()) written += tcp_socket->write_some(bytes + written, ec);
+    return written;
+  }
+
   /// Closes the socket (no TLS close_notify: a peer that stopped reading must not hold
   /// us up); operations in flight end with an error.
   void close() noexcept {

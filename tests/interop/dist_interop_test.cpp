@@ -130,15 +130,28 @@ TEST_F(DistInterop, AHundredThousandMessagesArriveCompleteAndInOrder) {
 // The I/O thread runs a process woken by a message it read (io_runs_processes). One
 // handler call that sends a flood must not keep it all unwritten until the call ends, nor
 // lose or reorder any of it.
+// Run on the I/O thread (woken by a message from Erlang), a handler that sends a great
+// deal has it written while it is still sending, not all after it returns.
 TEST_F(DistInterop, AFloodSentInOneHandlerCallArrivesCompleteAndInOrder) {
   SpindleNode spin("spin@127.0.0.1", epmd_port);
   ErlangNode beam(beam_name("beam"), erlang_options());
-  const Pid source = spin.node.spawn([](Process& self, Term m) {
+  std::atomic<std::uint64_t> written_during_the_call{0};
+  const Pid source = spin.node.spawn([&](Process& self, Term m) {
     const auto go = m.as_tuple();
+    const auto messages_out = [&] {
+      for (const dist::ConnectionStats& c : spin.dist.connection_stats())
+        if (c.node == go[1].as_pid().node()) return c.messages_out;
+      return std::uint64_t{0};
+    };
+    const std::uint64_t before = messages_out();
     for (std::int64_t i = 1; i <= go[2].as_int(); ++i) self.send(go[1].as_pid(), tuple(atom("seq"), i));
+    written_during_the_call = messages_out() - before;
   });
+  const std::uint64_t io_runs_before = spin.node.stats().io_runs;
   const Term got = spin.call(beam.name(), "collect", {source, 300'000, 30'000}, 120s);
   EXPECT_EQ(got, tuple(atom("ok"), 300'000)) << got.to_string();
+  EXPECT_GT(spin.node.stats().io_runs, io_runs_before);
+  EXPECT_GT(written_during_the_call.load(), 0u);
 }
 
 TEST_F(DistInterop, MonitorsAndLinksBothWaysKeepTheReason) {
