@@ -53,6 +53,11 @@ struct Worker {
   std::size_t slot = 0;
   bool outside = false;   // a thread that runs what it wakes (RunWokenHere), not a worker
   detail::ActorBatch displaced;  // from the run-next slot, bound for the worker's deque
+  // The scheduler's reference to the actor this worker last ran to idle, kept instead of
+  // released: when that actor is woken from here again (a ping-pong partner, a reply),
+  // the wake-up takes it over instead of taking a new one, which saves two atomic
+  // read-modify-writes per message. Released when another takes its place or the task ends.
+  Actor* held = nullptr;
 };
 thread_local Worker t_worker;
 
@@ -95,6 +100,7 @@ struct Scheduler::Impl {
     w.owner = &owner;
     w.next = nullptr;
     w.displaced.count = 0;
+    w.held = nullptr;
     const int index = detail::TbbPool::current_slot();
     w.slot = index < 0 ? threads : static_cast<std::size_t>(index);
     SlotStats& slot = stats_of(w);
@@ -109,6 +115,7 @@ struct Scheduler::Impl {
       busy_since = std::chrono::steady_clock::now();
       run_chain(caught, w, slot, busy_since);
     }
+    if (w.held != nullptr) Scheduler::release(*w.held);
     w = saved;
     detail::handoff_release();  // lets the pool's final wait see this task's effects
   }
@@ -193,7 +200,7 @@ struct Scheduler::Impl {
       slot.runs.add();
       switch (Scheduler::run(actor, run_limits)) {
         case Actor::RunResult::Idle:
-          if (actor.mailbox().try_idle() || actor.mailbox().closed()) return Scheduler::release(actor);
+          if (actor.mailbox().try_idle() || actor.mailbox().closed()) return release_after_run(actor);
           if (attempt < 4) continue;  // mail arrived just now: keep going
           return enqueue(&actor);
         case Actor::RunResult::Yield:
@@ -205,6 +212,14 @@ struct Scheduler::Impl {
           return enqueue(&actor);
       }
     }
+  }
+
+  // The scheduler's reference to `actor`, whose run has ended with its mailbox idle (or
+  // closed): a worker keeps it as its held actor, unless the actor is gone.
+  static void release_after_run(Actor& actor) noexcept {
+    Worker& w = t_worker;
+    if (w.outside || actor.mailbox().closed()) return Scheduler::release(actor);
+    if (Actor* previous = std::exchange(w.held, &actor)) Scheduler::release(*previous);
   }
 
   // `actor` is retained for the run to come.
@@ -254,15 +269,24 @@ Scheduler::Scheduler(SchedulerOptions options) : impl_(std::make_unique<Impl>(*t
 Scheduler::~Scheduler() = default;
 
 void Scheduler::schedule_retained(Actor& actor) {
-  retain(actor);
+  take_reference(actor);
   impl_->schedule(&actor);
 }
 
 bool Scheduler::wake(Actor& actor) {
   if (!actor.mailbox().try_claim()) return false;
-  retain(actor);
+  take_reference(actor);
   impl_->schedule(&actor);
   return true;
+}
+
+void Scheduler::take_reference(Actor& actor) noexcept {
+  Worker& w = t_worker;
+  if (w.held == &actor) {
+    w.held = nullptr;  // the worker's held reference becomes this one
+  } else {
+    retain(actor);
+  }
 }
 
 // ----- parking -----

@@ -310,6 +310,64 @@ TEST(Scheduler, ActorsWokenTogetherAllRunAndIdleWorkersTakeTheirShare) {
   EXPECT_EQ(threads.size(), 2u) << "both workers ran some of them";
 }
 
+// Passes a countdown note to its partner until it reaches zero; counts the references
+// the scheduler takes and drops.
+class CountedVolley : public Actor {
+ public:
+  explicit CountedVolley(Latch& done) : done_(done) {}
+  ~CountedVolley() override {
+    NodeList rest = mailbox().close();
+    while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
+  }
+  CountedVolley* partner = nullptr;
+  Scheduler* scheduler = nullptr;  // the one running it, set before any delivery
+  std::atomic<long> retains{0};
+  std::atomic<long> releases{0};
+
+ protected:
+  RunResult run(const RunLimits&) noexcept override {
+    NodeList notes = mailbox().take_all();
+    while (!notes.empty()) {
+      auto* note = static_cast<Note*>(notes.pop_front());
+      if (note->value == 0) {
+        delete note;
+        done_.add();
+        continue;
+      }
+      --note->value;
+      scheduler->deliver(*partner, note);
+    }
+    return RunResult::Idle;
+  }
+  void retain() noexcept override { retains.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept override { releases.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  Latch& done_;
+};
+
+// Every reference the scheduler takes to run an actor it gives back, by the time the
+// scheduler is gone; a pair waking each other on one worker passes one reference back
+// and forth instead of taking a new one per message.
+TEST(Scheduler, ReferencesTakenForRunsAreAllGivenBack) {
+  constexpr int kVolleys = 10'000;
+  Latch done;
+  CountedVolley a(done), b(done);  // actors outlive the scheduler that runs them
+  a.partner = &b;
+  b.partner = &a;
+  {
+    Scheduler scheduler({.threads = 1});
+    a.scheduler = b.scheduler = &scheduler;
+    scheduler.deliver(a, new Note(kVolleys));
+    ASSERT_TRUE(done.wait_for(1));
+    scheduler.deliver(b, new Note(0));  // from outside, after the volley
+    ASSERT_TRUE(done.wait_for(2));
+  }
+  EXPECT_EQ(a.retains.load(), a.releases.load());
+  EXPECT_EQ(b.retains.load(), b.releases.load());
+  EXPECT_LT(a.retains.load() + b.retains.load(), kVolleys / 2);
+}
+
 TEST(TimerQueue, FiresInDeadlineOrderAndCancels) {
   std::mutex mutex;
   std::vector<int> fired;

@@ -166,6 +166,8 @@ class Scheduler {
   struct Impl;
   /// Retains `actor` and schedules it (its mailbox just left the idle state).
   void schedule_retained(Actor& actor);
+  /// A reference to `actor` for the run to come: a new one, or the calling worker's held one.
+  static void take_reference(Actor& actor) noexcept;
   /// After a push into `actor`'s mailbox: schedules the actor if the push woke it; false
   /// if the mailbox was closed.
   bool scheduled_if_woken(Actor& actor, Mailbox::Push pushed) {
