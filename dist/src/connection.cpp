@@ -73,22 +73,19 @@ void Connection::write_now() {
   write_now_due_ = false;
   if (closed_) return;
   if (!writer_parked_ || !out_.empty()) return kick();
-  for (;;) {
-    fill_batch();
-    if (out_.empty()) {
-      // Idle again, as the parked writer left the queue, so the next push kicks again.
-      if (peer_.queue.idle() || peer_.queue.try_idle()) return;
-      continue;
-    }
-    if (!gathered_.empty()) return kick();  // large binaries: the writer's gather write
+  fill_batch();  // one batch at most: more goes to the writer, among the thread's other work
+  if (!out_.empty() && gathered_.empty()) {  // large binaries: the writer's gather write
     error_code ec;
     out_written_ = transport_.write_now(asio::buffer(out_.data(), out_.size()), ec);
-    if (out_written_ < out_.size()) {
-      if (ec == asio::error::would_block || ec == asio::error::try_again) return kick();  // the writer does the rest
+    if (out_written_ == out_.size()) {
+      finish_batch();
+    } else if (ec != asio::error::would_block && ec != asio::error::try_again) {
       return close("write failed: " + ec.message(), true);
     }
-    finish_batch();
   }
+  // The writer stays asleep only if all is written and the queue is idle again, as it left
+  // the queue, so that the next push kicks.
+  if (!out_.empty() || !backlog_.empty() || !(peer_.queue.idle() || peer_.queue.try_idle())) kick();
 }
 
 void Connection::close(const std::string& why, bool failed) {

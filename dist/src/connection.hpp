@@ -35,7 +35,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// thread and without waking the writer (for a request read, handled and answered on
   /// the I/O thread, the cost of waking a coroutine is a good part of the answer's).
   void kick_from_run();
-  /// Writes what is queued now, if the socket takes it all; else the writer finishes.
+  /// Writes a batch of what is queued now, as much as the socket takes without waiting;
+  /// the writer is woken for whatever remains.
   void write_now();
   /// Ends the connection (idempotent): the socket closes, then the owner is told (and
   /// logs `why` once, as a warning when the connection `failed`).
