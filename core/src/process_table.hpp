@@ -12,7 +12,7 @@
 
 namespace spindle::detail {
 
-class ProcessControl;
+struct ProcessControl;
 
 /// Live processes by pid number, for resolving pids that carry no control block (built
 /// from fields or decoded from the wire). Sharded by number, so spawns and exits on
