@@ -17,6 +17,7 @@ namespace {
 
 using test_actors::Latch;
 using test_actors::Note;
+using test_actors::NoteActor;
 using test_actors::Recorder;
 
 using namespace std::chrono_literals;
@@ -98,13 +99,9 @@ TEST(Scheduler, AWaitingWorkerCatchesActorsWokenFromOutside) {
 }
 
 // Actors delivering to each other from workers: a long relay through many actors.
-class Relay : public Actor {
+class Relay : public NoteActor {
  public:
   Relay(Scheduler& scheduler, Latch& done) : scheduler_(scheduler), done_(done) {}
-  ~Relay() override {
-    NodeList rest = mailbox().close();
-    while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
-  }
   Relay* next = nullptr;
   static inline std::atomic<long> hops{0};
 
@@ -128,8 +125,6 @@ class Relay : public Actor {
     }
     return RunResult::Yield;
   }
-  void retain() noexcept override {}
-  void release() noexcept override {}
 
  private:
   Scheduler& scheduler_;
@@ -149,13 +144,9 @@ TEST(Scheduler, ActorsWakeEachOtherThroughWorkers) {
 }
 
 // Hands every note it gets to its partner until `stop` is set, then drops it.
-class Bouncer : public Actor {
+class Bouncer : public NoteActor {
  public:
   explicit Bouncer(const std::atomic<bool>& stop) : stop_(stop) {}
-  ~Bouncer() override {
-    NodeList rest = mailbox().close();
-    while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
-  }
   Bouncer* partner = nullptr;
   Scheduler* scheduler = nullptr;  // the one running it, set before any delivery
   std::atomic<long> bounces{0};
@@ -174,8 +165,6 @@ class Bouncer : public Actor {
     }
     return RunResult::Idle;
   }
-  void retain() noexcept override {}
-  void release() noexcept override {}
 
  private:
   const std::atomic<bool>& stop_;
@@ -204,13 +193,9 @@ TEST(Scheduler, APairBouncingMailForEverDoesNotKeepOthersFromTheirTurn) {
 
 // Keeps its unread mail in a plain member, as processes do, and passes every note on to
 // `next`: from a worker, that wakes `next` in the same task, right after this run.
-class Forwarder : public Actor {
+class Forwarder : public NoteActor {
  public:
   explicit Forwarder(Actor& next) : next_(next) {}
-  ~Forwarder() override {
-    NodeList rest = mailbox().close();
-    while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
-  }
   std::atomic<int> forwarded{0};
   Scheduler* scheduler = nullptr;  // the one running it, set before any delivery
 
@@ -224,8 +209,6 @@ class Forwarder : public Actor {
     }
     return RunResult::Yield;
   }
-  void retain() noexcept override {}
-  void release() noexcept override {}
 
  private:
   Actor& next_;
@@ -256,13 +239,9 @@ TEST(Scheduler, AnActorWokenOnAnotherWorkerSeesWhatItsLastRunLeft) {
 }
 
 // On its one note, wakes every actor it was given (a spawner, a broadcast).
-class Broadcaster : public Actor {
+class Broadcaster : public NoteActor {
  public:
   explicit Broadcaster(std::vector<Actor*> targets) : targets_(std::move(targets)) {}
-  ~Broadcaster() override {
-    NodeList rest = mailbox().close();
-    while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
-  }
   Scheduler* scheduler = nullptr;  // the one running it, set before any delivery
 
  protected:
@@ -274,8 +253,6 @@ class Broadcaster : public Actor {
     }
     return RunResult::Idle;
   }
-  void retain() noexcept override {}
-  void release() noexcept override {}
 
  private:
   std::vector<Actor*> targets_;
@@ -312,13 +289,9 @@ TEST(Scheduler, ActorsWokenTogetherAllRunAndIdleWorkersTakeTheirShare) {
 
 // Passes a countdown note to its partner until it reaches zero; counts the references
 // the scheduler takes and drops.
-class CountedVolley : public Actor {
+class CountedVolley : public NoteActor {
  public:
   explicit CountedVolley(Latch& done) : done_(done) {}
-  ~CountedVolley() override {
-    NodeList rest = mailbox().close();
-    while (!rest.empty()) delete static_cast<Note*>(rest.pop_front());
-  }
   CountedVolley* partner = nullptr;
   Scheduler* scheduler = nullptr;  // the one running it, set before any delivery
   std::atomic<long> retains{0};
