@@ -53,12 +53,18 @@ TbbPool::~TbbPool() { wait_until_idle(); }
 void TbbPool::wait_until_idle() {
   Impl& p = *impl_;
   // A task in one group may start one in another after that group's wait returned, so
-  // go round until nothing is outstanding.
-  while (p.outstanding.load(std::memory_order_acquire) != 0) {
+  // go round until nothing is outstanding. A task counts itself done at the end of its
+  // body, while oneTBB still has to close it in its group: only a round of waits begun
+  // after the count was seen at zero (when no task can start another) covers that, so
+  // one always comes last. A group destroyed with a task still open in it throws
+  // tbb::missing_wait, from a destructor: std::terminate.
+  for (;;) {
+    const bool idle = p.outstanding.load(std::memory_order_acquire) == 0;
     p.arena.execute([&p] {
       for (std::size_t i = 0; i <= p.threads; ++i) p.groups[i].wait();
       p.shared.wait();
     });
+    if (idle) return;
   }
 }
 

@@ -341,6 +341,32 @@ TEST(Scheduler, ReferencesTakenForRunsAreAllGivenBack) {
   EXPECT_LT(a.retains.load() + b.retains.load(), kVolleys / 2);
 }
 
+// An actor that flags the end of each run, for a test thread spinning on it.
+class FlagsItsRuns : public NoteActor {
+ public:
+  std::atomic<int> runs{0};
+
+ protected:
+  RunResult run(const RunLimits&) noexcept override {
+    NodeList mail = mailbox().take_all();
+    while (!mail.empty()) delete static_cast<Note*>(mail.pop_front());
+    runs.fetch_add(1, std::memory_order_release);
+    return RunResult::Idle;
+  }
+};
+
+// A scheduler ended the moment its last task's actor has run (oneTBB may still be
+// closing that task) waits for the task: it is not torn down under it.
+TEST(Scheduler, EndingJustAsTheLastTaskFinishesWaitsForIt) {
+  FlagsItsRuns actor;  // outlives every scheduler that runs it
+  for (int round = 1; round <= 3000; ++round) {
+    Scheduler scheduler({.threads = 1, .busy_wait = 0ns});
+    scheduler.deliver(actor, new Note(round));
+    while (actor.runs.load(std::memory_order_acquire) < round) std::this_thread::yield();
+  }
+  EXPECT_EQ(actor.runs.load(), 3000);
+}
+
 TEST(TimerQueue, FiresInDeadlineOrderAndCancels) {
   std::mutex mutex;
   std::vector<int> fired;
