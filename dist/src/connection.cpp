@@ -1,6 +1,7 @@
 #include "connection.hpp"
 
 #include <cstring>
+#include <thread>
 
 #include "control.hpp"
 #include "distribution_impl.hpp"
@@ -179,7 +180,7 @@ asio::awaitable<void> Connection::read_loop() {
       // written, before the next read: a read started first would find nothing (the peer
       // waits for the answer), and a system call would stand before every answer.
       if (Distribution::Impl::io_thread_will_run_woken()) owner_.run_woken_here();
-      const std::size_t got = co_await transport_.read_some(asio::buffer(rx + end, capacity - end));
+      const std::size_t got = co_await read_next(asio::buffer(rx + end, capacity - end));
       end += got;
       bytes_in_ += got;
       read_since_tick_ = true;
@@ -189,6 +190,53 @@ asio::awaitable<void> Connection::read_loop() {
   } catch (const std::exception& e) {
     fail("protocol error", e);
   }
+}
+
+// While the I/O thread's busy-wait lasts, the read loop that read last asks its socket
+// for the peer's next bytes, and only then waits in the reactor. One read finds and
+// takes them; through the reactor it is epoll_wait, then the read, and a system call
+// costs a microsecond or more on a virtual machine, a good part of a loopback round
+// trip. One connection at a time does this (another that reads takes over), so many
+// busy connections do not each spend the thread's time on empty reads. The loop gives
+// the thread's other work (other connections, writers, timers) its turn every kTurn,
+// before a read as well, so a connection that always has bytes cannot keep the thread
+// to itself; and every few empty reads it lets a thread waiting for this core run.
+asio::awaitable<std::size_t> Connection::read_next(asio::mutable_buffer into) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kTurn = std::chrono::microseconds(20);
+  constexpr std::size_t kReadsPerYield = 16;
+  const auto busy_wait = owner_.options.io_busy_wait;
+  if (busy_wait.count() > 0 && !transport_.is_tls()) {
+    struct Spinning {
+      const Connection*& reader;
+      const Connection* self;
+      ~Spinning() {
+        if (reader == self) reader = nullptr;
+      }
+    } spinning{owner_.spinning_reader, this};
+    spinning.reader = this;
+    const auto executor = transport_.socket().get_executor();
+    const auto until = Clock::now() + busy_wait;
+    for (std::size_t empty_reads = 1;; ++empty_reads) {
+      if (Clock::now() - turn_began_ >= kTurn) {
+        co_await asio::post(executor, asio::use_awaitable);
+        turn_began_ = Clock::now();
+      }
+      error_code ec;
+      const std::size_t got = transport_.read_now(into, ec);
+      if (got > 0) co_return got;
+      if (ec != asio::error::would_block && ec != asio::error::try_again) throw boost::system::system_error(ec);
+      if (spinning.reader != this) break;
+      if (Clock::now() >= until) {
+        owner_.busy_wait_spent = true;
+        break;
+      }
+      if (empty_reads % kReadsPerYield == 0) std::this_thread::yield();
+    }
+  }
+  const std::size_t got = co_await transport_.read_some(into);
+  turn_began_ = Clock::now();
+  co_return got;
 }
 
 void Connection::handle_frame(std::span<const std::uint8_t> frame, const Term* owner) {

@@ -56,6 +56,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   asio::awaitable<void> tick_loop();
+  /// The next bytes from the peer, into `into` (never 0 bytes: the end of the stream
+  /// and errors throw). See the .cpp for why it asks the socket itself for a while.
+  asio::awaitable<std::size_t> read_next(asio::mutable_buffer into);
   /// One frame, whole: decodes it and delivers what it completes.
   void handle_frame(std::span<const std::uint8_t> frame, const Term* owner);
   void deliver(IncomingControl&& control);
@@ -96,6 +99,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int silent_intervals_ = 0;
   bool closed_ = false;
   bool flushing_ = false;
+  // When the read loop last came back from the I/O thread's queue (see read_next).
+  std::chrono::steady_clock::time_point turn_began_;
 
   // One batch: bytes, plus large binaries gathered from the messages that hold them
   // (kept in `written_` until the write is done).

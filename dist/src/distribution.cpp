@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "connection.hpp"
 #include "cookie.hpp"
@@ -494,7 +495,10 @@ Distribution::Distribution(Node& node, DistributionOptions options)
     std::optional<Scheduler::RunWokenHere> here;
     if (d.options.io_runs_processes) here.emplace(d.node.scheduler());
     Impl::t_io = {&d, here ? &*here : nullptr};
-    run_io_loop(d.io, d.options.io_busy_wait, [&d] { d.run_woken_here(); });
+    run_io_loop(d.io, d.options.io_busy_wait, [&d] {
+      d.run_woken_here();
+      return !std::exchange(d.busy_wait_spent, false);
+    });
     here.reset();
     d.writes_after_run.clear();  // the connections are closed: nothing more is written
     Impl::t_io = {};

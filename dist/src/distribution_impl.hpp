@@ -87,6 +87,14 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   std::unique_ptr<EpmdRegistration> registration;
   std::atomic<bool> serving_epmd{false};
 
+  /// The connection whose read loop asks its socket for the next bytes while the
+  /// busy-wait lasts (Connection::read_next): the one that read last. Only compared,
+  /// never followed. I/O thread.
+  const Connection* spinning_reader = nullptr;
+  /// Set by that read loop when it gave up at the end of the busy wait: the I/O thread
+  /// then sleeps at once instead of polling for another busy wait (run_io_loop).
+  bool busy_wait_spent = false;
+
   // Last, so it is destroyed first: pending handlers and coroutine frames it destroys
   // may still refer to the members above.
   asio::io_context io;

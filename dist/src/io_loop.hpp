@@ -13,7 +13,8 @@ namespace spindle::dist {
 /// keeps polling for `busy_wait` before it blocks again: the reply to a message it just
 /// delivered is usually written within that time, and then reaches this thread without
 /// waking it from the kernel (BEAM's schedulers busy-wait before sleeping for the same
-/// reason). Zero: never.
-void run_io_loop(asio::io_context& io, std::chrono::microseconds busy_wait, const std::function<void()>& after_each);
+/// reason). Zero: never. `after_each` returns false when the handler has spent the busy
+/// wait already (a read loop that polled its socket for it): the thread blocks at once.
+void run_io_loop(asio::io_context& io, std::chrono::microseconds busy_wait, const std::function<bool()>& after_each);
 
 }  // namespace spindle::dist

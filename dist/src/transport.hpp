@@ -57,18 +57,21 @@ class Transport {
     }
   }
 
+  /// Reads what the socket holds into `into` without waiting (plain TCP; TLS reads
+  /// nothing this way): the count read, with `ec` set to would_block when there was
+  /// nothing, to eof at the end of the stream, or to the error.
+  std::size_t read_now(asio::mutable_buffer into, error_code& ec) {
+    tcp::socket* tcp_socket = non_blocking_tcp(ec);
+    return tcp_socket == nullptr || ec ? 0 : tcp_socket->read_some(into, ec);
+  }
+
   /// Writes what the socket takes of `bytes` without waiting (plain TCP; TLS takes
   /// nothing this way): the count written, with `ec` set to would_block when the socket
   /// took less than all of it, or to the error.
   std::size_t write_now(asio::const_buffer bytes, error_code& ec) {
-    auto* tcp_socket = std::get_if<tcp::socket>(&stream_);
-    if (tcp_socket == nullptr) {
-      ec = asio::error::would_block;
-      return 0;
-    }
-    if (!tcp_socket->non_blocking()) tcp_socket->non_blocking(true, ec);  // asio's own operations do not mind
+    tcp::socket* tcp_socket = non_blocking_tcp(ec);
     std::size_t written = 0;
-    while (!ec && written < bytes.size()) written += tcp_socket->write_some(bytes + written, ec);
+    while (tcp_socket != nullptr && !ec && written < bytes.size()) written += tcp_socket->write_some(bytes + written, ec);
     return written;
   }
 
@@ -81,6 +84,18 @@ class Transport {
   }
 
  private:
+  // The TCP socket for a read or write that must not wait, in non-blocking mode (asio's
+  // own operations do not mind); null, with `ec` would_block, under TLS.
+  tcp::socket* non_blocking_tcp(error_code& ec) {
+    auto* tcp_socket = std::get_if<tcp::socket>(&stream_);
+    if (tcp_socket == nullptr) {
+      ec = asio::error::would_block;
+    } else if (!tcp_socket->non_blocking()) {
+      tcp_socket->non_blocking(true, ec);
+    }
+    return tcp_socket;
+  }
+
   std::variant<tcp::socket, TlsStream> stream_;
 };
 

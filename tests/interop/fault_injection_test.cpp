@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <set>
 
 #include "log_capture.hpp"
@@ -262,6 +263,60 @@ TEST_F(FaultInjection, AnAtomFloodStopsAtTheAtomTableBound) {
   set_atom_limit(limit);
   expect_logged_once(address, "atom table full");
   expect_beam_still_answers(spin, erl_worker);
+}
+
+// While the I/O thread busy-waits, the connection that read last asks its socket for
+// more itself. A peer that never lets its connection run dry (it writes frames faster
+// than the node decodes them) must still leave the thread to the node's other
+// connections: echo round trips from another node go on during its flood.
+TEST_F(FaultInjection, APeerThatNeverLetsItsConnectionRunDryLeavesTheIoThreadToOthers) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  SpindleNode pinger("pinger@127.0.0.1", epmd_port);
+  // A process that drops what it gets, so the flood queues up nowhere.
+  const Pid sink = spin.node.spawn([](Process&, Term) {});
+  ASSERT_TRUE(spin.node.register_name(sink, atom("sink")));
+  const auto read_from_rogue = [&] {
+    for (const dist::ConnectionStats& c : spin.dist.connection_stats())
+      if (c.node == atom(kRogue)) return c.messages_in;
+    return std::uint64_t{0};
+  };
+  auto peer = rogue(spin);
+  // A quarter megabyte of whole frames, each a message of a hundred integers to the sink.
+  std::vector<std::int64_t> numbers(100);
+  std::iota(numbers.begin(), numbers.end(), 1000);
+  std::vector<Term> items(numbers.begin(), numbers.end());
+  const auto frame = peer->frames(tuple(kRegSend, rogue_pid(), atom(""), atom("sink")), encoded(list_from(items)));
+  ASSERT_EQ(frame.size(), 1u);
+  std::vector<std::uint8_t> burst;
+  while (burst.size() < (std::size_t{256} << 10)) {
+    const auto size = static_cast<std::uint32_t>(frame[0].size());
+    const std::uint8_t length[4] = {static_cast<std::uint8_t>(size >> 24), static_cast<std::uint8_t>(size >> 16),
+                                    static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)};
+    burst.insert(burst.end(), length, length + 4);
+    burst.insert(burst.end(), frame[0].begin(), frame[0].end());
+  }
+  std::atomic<bool> stop{false};
+  std::thread flood([&] {
+    while (!stop.load(std::memory_order_relaxed)) peer->write(burst);
+  });
+  // Ends the flood however the test ends (the node, still reading, lets a write finish).
+  const std::unique_ptr<std::thread, std::function<void(std::thread*)>> end_flood(&flood, [&](std::thread* t) {
+    stop = true;
+    t->join();
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (read_from_rogue() < 20'000 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  const std::uint64_t flood_before = read_from_rogue();
+  const RegisteredName echo{atom("echo"), spin.node.name()};
+  for (std::int64_t i = 0; i < 20; ++i) {
+    pinger.node.send(echo, tuple(pinger.inbox.pid(), tuple(atom("ping"), i)));
+    const auto reply = pinger.inbox.receive(5s);
+    ASSERT_TRUE(reply.has_value()) << "no answer to ping " << i << " during the flood";
+    EXPECT_EQ(*reply, tuple(atom("ping"), i));
+  }
+  const std::uint64_t flood_after = read_from_rogue();
+  EXPECT_GE(flood_before, 20'000u);
+  EXPECT_GT(flood_after, flood_before) << "the flood went on during the pings";
 }
 
 TEST_F(FaultInjection, StalledHandshakesTimeOutWithoutHoldingUpOthers) {
