@@ -206,7 +206,11 @@ asio::awaitable<std::size_t> Connection::read_next(asio::mutable_buffer into) {
   constexpr auto kTurn = std::chrono::microseconds(20);
   constexpr std::size_t kReadsPerYield = 16;
   const auto busy_wait = owner_.options.io_busy_wait;
-  if (busy_wait.count() > 0 && !transport_.is_tls()) {
+  // Only while an answer may be on its way: a batch went out within the busy wait. A
+  // peer that only streams to us gets the reactor, which lets its bytes gather between
+  // reads instead of taking them a frame at a time with a system call each, on a core
+  // its own sender may need.
+  if (busy_wait.count() > 0 && !transport_.is_tls() && Clock::now() - last_write_ < busy_wait) {
     struct Spinning {
       const Connection*& reader;
       const Connection* self;
@@ -346,6 +350,7 @@ void Connection::finish_batch() {
   output_.clear();
   out_written_ = 0;
   wrote_since_tick_ = true;
+  last_write_ = std::chrono::steady_clock::now();
 }
 
 asio::awaitable<void> Connection::write_loop() {

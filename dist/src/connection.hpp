@@ -99,8 +99,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int silent_intervals_ = 0;
   bool closed_ = false;
   bool flushing_ = false;
-  // When the read loop last came back from the I/O thread's queue (see read_next).
+  // When the read loop last came back from the I/O thread's queue, and when a batch
+  // was last written (see read_next).
   std::chrono::steady_clock::time_point turn_began_;
+  std::chrono::steady_clock::time_point last_write_;
 
   // One batch: bytes, plus large binaries gathered from the messages that hold them
   // (kept in `written_` until the write is done).

@@ -265,12 +265,15 @@ TEST_F(FaultInjection, AnAtomFloodStopsAtTheAtomTableBound) {
   expect_beam_still_answers(spin, erl_worker);
 }
 
-// While the I/O thread busy-waits, the connection that read last asks its socket for
-// more itself. A peer that never lets its connection run dry (it writes frames faster
-// than the node decodes them) must still leave the thread to the node's other
-// connections: echo round trips from another node go on during its flood.
+// While the I/O thread busy-waits, the connection that read last, having written to its
+// peer lately, asks its socket for more itself. A peer that never lets that connection
+// run dry (it writes frames faster than the node decodes them, and keeps asking for
+// answers) must still leave the thread to the node's other connections: echo round
+// trips from another node go on during its flood.
 TEST_F(FaultInjection, APeerThatNeverLetsItsConnectionRunDryLeavesTheIoThreadToOthers) {
-  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  // A busy wait longer than the test: the flood's connection, answered now and then,
+  // polls its socket throughout (the answers go out whenever the thread gets to them).
+  SpindleNode spin("spin@127.0.0.1", epmd_port, {.io_busy_wait = 10s});
   SpindleNode pinger("pinger@127.0.0.1", epmd_port);
   // A process that drops what it gets, so the flood queues up nowhere.
   const Pid sink = spin.node.spawn([](Process&, Term) {});
@@ -280,30 +283,44 @@ TEST_F(FaultInjection, APeerThatNeverLetsItsConnectionRunDryLeavesTheIoThreadToO
       if (c.node == atom(kRogue)) return c.messages_in;
     return std::uint64_t{0};
   };
+  // A process that is gone: a link to it is answered by the node itself (noproc).
+  const Pid gone = spin.node.spawn([](Process&, Term) {});
+  const Ref gone_ref = spin.inbox.monitor(gone);
+  spin.node.exit(gone, atoms::kill);
+  ASSERT_TRUE(spin.inbox.receive([&](const Term& m) { return m.is_tuple(5) && m.as_tuple()[1] == Term(gone_ref); }, 20s));
   auto peer = rogue(spin);
-  // A quarter megabyte of whole frames, each a message of a hundred integers to the sink.
+  // A quarter megabyte of whole frames: messages of a hundred integers to the sink, and
+  // every 256th a link to the gone process, which the node answers.
   std::vector<std::int64_t> numbers(100);
   std::iota(numbers.begin(), numbers.end(), 1000);
   std::vector<Term> items(numbers.begin(), numbers.end());
-  const auto frame = peer->frames(tuple(kRegSend, rogue_pid(), atom(""), atom("sink")), encoded(list_from(items)));
-  ASSERT_EQ(frame.size(), 1u);
+  const auto to_sink = peer->frames(tuple(kRegSend, rogue_pid(), atom(""), atom("sink")), encoded(list_from(items)));
+  const auto link = peer->frames(tuple(kLink, rogue_pid(), gone));
+  ASSERT_EQ(to_sink.size(), 1u);
+  ASSERT_EQ(link.size(), 1u);
   std::vector<std::uint8_t> burst;
-  while (burst.size() < (std::size_t{256} << 10)) {
-    const auto size = static_cast<std::uint32_t>(frame[0].size());
+  for (std::size_t n = 1; burst.size() < (std::size_t{256} << 10); ++n) {
+    const std::vector<std::uint8_t>& frame = n % 256 == 0 ? link[0] : to_sink[0];
+    const auto size = static_cast<std::uint32_t>(frame.size());
     const std::uint8_t length[4] = {static_cast<std::uint8_t>(size >> 24), static_cast<std::uint8_t>(size >> 16),
                                     static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)};
     burst.insert(burst.end(), length, length + 4);
-    burst.insert(burst.end(), frame[0].begin(), frame[0].end());
+    burst.insert(burst.end(), frame.begin(), frame.end());
   }
   std::atomic<bool> stop{false};
   std::thread flood([&] {
     while (!stop.load(std::memory_order_relaxed)) peer->write(burst);
   });
-  // Ends the flood however the test ends (the node, still reading, lets a write finish).
-  const std::unique_ptr<std::thread, std::function<void(std::thread*)>> end_flood(&flood, [&](std::thread* t) {
-    stop = true;
-    t->join();
+  std::thread drain([&] {  // the answers, so that the node's writes to us never back up
+    while (!stop.load(std::memory_order_relaxed)) (void)peer->receive(100ms);
   });
+  // Ends the flood however the test ends (the node, still reading, lets a write finish).
+  const auto end_flood = [&](std::thread*) {
+    stop = true;
+    flood.join();
+    drain.join();
+  };
+  const std::unique_ptr<std::thread, decltype(end_flood)> ending(&flood, end_flood);
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (read_from_rogue() < 20'000 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
   const std::uint64_t flood_before = read_from_rogue();
