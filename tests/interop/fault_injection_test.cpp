@@ -299,14 +299,8 @@ TEST_F(FaultInjection, APeerThatNeverLetsItsConnectionRunDryLeavesTheIoThreadToO
   ASSERT_EQ(to_sink.size(), 1u);
   ASSERT_EQ(link.size(), 1u);
   std::vector<std::uint8_t> burst;
-  for (std::size_t n = 1; burst.size() < (std::size_t{256} << 10); ++n) {
-    const std::vector<std::uint8_t>& frame = n % 256 == 0 ? link[0] : to_sink[0];
-    const auto size = static_cast<std::uint32_t>(frame.size());
-    const std::uint8_t length[4] = {static_cast<std::uint8_t>(size >> 24), static_cast<std::uint8_t>(size >> 16),
-                                    static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)};
-    burst.insert(burst.end(), length, length + 4);
-    burst.insert(burst.end(), frame.begin(), frame.end());
-  }
+  for (std::size_t n = 1; burst.size() < (std::size_t{256} << 10); ++n)
+    RawPeer::append_framed(n % 256 == 0 ? link[0] : to_sink[0], burst);
   std::atomic<bool> stop{false};
   std::thread flood([&] {
     while (!stop.load(std::memory_order_relaxed)) peer->write(burst);

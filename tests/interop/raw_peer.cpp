@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "spindle/byte_buffer.hpp"
+#include "spindle/detail/big_endian.hpp"
 #include "spindle/dist/flags.hpp"
 
 namespace spindle::test {
@@ -57,12 +58,17 @@ void RawPeer::write(std::span<const std::uint8_t> bytes) {
   }
 }
 
+void RawPeer::append_framed(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out) {
+  std::uint8_t length[4];
+  spindle::detail::store_be32(length, static_cast<std::uint32_t>(frame.size()));
+  out.insert(out.end(), length, length + 4);
+  out.insert(out.end(), frame.begin(), frame.end());
+}
+
 void RawPeer::write_frame(std::span<const std::uint8_t> frame) {
-  const auto n = static_cast<std::uint32_t>(frame.size());
-  const std::uint8_t length[4] = {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-                                  static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
-  write(length);
-  write(frame);
+  std::vector<std::uint8_t> bytes;
+  append_framed(frame, bytes);
+  write(bytes);
 }
 
 bool RawPeer::read_exactly(std::uint8_t* data, std::size_t size, std::chrono::steady_clock::time_point deadline) {

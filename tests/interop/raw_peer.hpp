@@ -36,6 +36,8 @@ class RawPeer {
   void write(std::span<const std::uint8_t> bytes);
   /// Writes one distribution frame: a 4-byte length, then `frame`.
   void write_frame(std::span<const std::uint8_t> frame);
+  /// The bytes write_frame writes for `frame`, appended to `out` (to send many at once).
+  static void append_framed(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out);
   /// The frames for one message (control, then the payload encoded without a version
   /// byte), through this peer's atom cache; more than one when fragmented.
   std::vector<std::vector<std::uint8_t>> frames(const Term& control, std::span<const std::uint8_t> payload = {},
