@@ -181,6 +181,7 @@ int main(int argc, char** argv) {
   std::size_t threads = 0;
   std::size_t fragment_size = dist::DistributionOptions{}.fragment_size;
   std::int64_t io_busy_wait_us = dist::DistributionOptions{}.io_busy_wait.count();
+  std::int64_t read_gather_us = dist::DistributionOptions{}.read_gather.count();
   bool io_runs_processes = dist::DistributionOptions{}.io_runs_processes;
   std::int64_t busy_wait_us = std::chrono::duration_cast<std::chrono::microseconds>(spindle::SchedulerOptions{}.busy_wait).count();
   for (CLI::App* sub : {app.add_subcommand("serve", "serve bench_server"), app.add_subcommand("drive", "run a workload")}) {
@@ -192,6 +193,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
     sub->add_option("--io-busy-wait", io_busy_wait_us, "microseconds the I/O thread polls before it sleeps")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
+    sub->add_option("--read-gather", read_gather_us, "microseconds a receive-only connection lets small messages gather")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000}));
     sub->add_option("--io-runs-processes", io_runs_processes, "the I/O thread runs the processes it wakes (true/false)");
     sub->add_option("--busy-wait", busy_wait_us, "microseconds an idle worker waits for work before it sleeps")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
@@ -212,6 +215,7 @@ int main(int argc, char** argv) {
                                                   .epmd_port = epmd_port,
                                                   .fragment_size = fragment_size,
                                                   .io_busy_wait = std::chrono::microseconds(io_busy_wait_us),
+                                                  .read_gather = std::chrono::microseconds(read_gather_us),
                                                   .io_runs_processes = io_runs_processes});
     if (app.got_subcommand("serve")) {
       node.register_name(node.spawn<BenchServer>(), atom("bench_server"));

@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
   app.add_option("--io-busy-wait", io_busy_wait,
                  "microseconds the I/O thread polls after traffic before it sleeps (0: at once; lower latency for CPU)")
       ->check(CLI::Range(0, 1'000'000));
+  unsigned read_gather = static_cast<unsigned>(spindle::dist::DistributionOptions{}.read_gather.count());
+  app.add_option("--read-gather", read_gather,
+                 "microseconds a connection that only receives lets small messages gather between reads (0: read at once)")
+      ->check(CLI::Range(0, 100'000));
   auto busy_limit_kb = static_cast<unsigned>(spindle::dist::DistributionOptions{}.busy_limit_bytes / 1024);
   app.add_option("--dist-busy-limit", busy_limit_kb,
                  "kilobytes waiting for one node past which a sending process is suspended (Erlang's +zdbbl)")
@@ -118,6 +122,7 @@ int main(int argc, char** argv) {
                  .net_ticktime = std::chrono::seconds(net_ticktime),
                  .busy_limit_bytes = std::size_t{busy_limit_kb} * 1024,
                  .io_busy_wait = std::chrono::microseconds(io_busy_wait),
+                 .read_gather = std::chrono::microseconds(read_gather),
                  .io_runs_processes = io_runs_processes,
                  .tls = tls.certfile.empty() ? std::nullopt : std::optional(tls)});
       if (demo) {

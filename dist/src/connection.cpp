@@ -21,6 +21,9 @@ namespace {
 // from this buffer (their binaries copied, so no message pins the buffer).
 constexpr std::size_t kReadBuffer = std::size_t{256} << 10;
 constexpr std::size_t kOwnBuffer = std::size_t{64} << 10;
+// A read of fewer bytes than this, on a connection that only receives, is followed by
+// a wait for more (read_gather).
+constexpr std::size_t kGatherBelow = std::size_t{16} << 10;
 // Frames are encoded into one buffer until it holds this much, then written at once.
 constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
 
@@ -42,7 +45,8 @@ Connection::Connection(Distribution::Impl& owner, Peer& peer, Transport transpor
       reader_(owner.options.limits),
       writer_((shared_flags & flags::dist_hdr_atom_cache) != 0),
       wake_(transport_.socket().get_executor()),
-      tick_timer_(transport_.socket().get_executor()) {}
+      tick_timer_(transport_.socket().get_executor()),
+      gather_timer_(transport_.socket().get_executor()) {}
 
 Connection::~Connection() {
   for (NodeList* list : {&own_, &backlog_, &written_})
@@ -96,6 +100,7 @@ void Connection::close(const std::string& why, bool failed) {
   transport_.close();
   wake_.cancel();
   tick_timer_.cancel();
+  gather_timer_.cancel();
   // Taken from the queue but never written: links and monitors among them fail.
   while (!backlog_.empty()) {
     auto* item = static_cast<OutgoingItem*>(backlog_.pop_front());
@@ -228,7 +233,7 @@ asio::awaitable<std::size_t> Connection::read_next(asio::mutable_buffer into) {
       }
       error_code ec;
       const std::size_t got = transport_.read_now(into, ec);
-      if (got > 0) co_return got;
+      if (got > 0) co_return last_read_bytes_ = got;
       if (ec != asio::error::would_block && ec != asio::error::try_again) throw boost::system::system_error(ec);
       if (spinning.reader != this) break;
       if (Clock::now() >= until) {
@@ -238,9 +243,26 @@ asio::awaitable<std::size_t> Connection::read_next(asio::mutable_buffer into) {
       if (empty_reads % kReadsPerYield == 0) std::this_thread::yield();
     }
   }
+  if (last_read_bytes_ > 0 && last_read_bytes_ < kGatherBelow) co_await gather();
   const std::size_t got = co_await transport_.read_some(into);
   turn_began_ = Clock::now();
-  co_return got;
+  co_return last_read_bytes_ = got;
+}
+
+// A connection that only receives, after a small read: the I/O thread sleeps for
+// read_gather while the peer's next frames gather in the socket, with the kernel told
+// not to wake it for them, then reads them all at once. Bytes come in faster than the
+// node takes them (a big read) or an answer went out: no wait.
+asio::awaitable<void> Connection::gather() {
+  const auto wait = owner_.options.read_gather;
+  if (wait.count() <= 0 || transport_.is_tls()) co_return;
+  transport_.set_low_water(static_cast<int>(kGatherBelow));
+  gather_timer_.expires_after(wait);
+  ++owner_.gathering;
+  error_code ignored;
+  co_await gather_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  --owner_.gathering;
+  transport_.set_low_water(1);  // the read that follows may wait in the reactor
 }
 
 void Connection::handle_frame(std::span<const std::uint8_t> frame, const Term* owner) {

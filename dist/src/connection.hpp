@@ -59,6 +59,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// The next bytes from the peer, into `into` (never 0 bytes: the end of the stream
   /// and errors throw). See the .cpp for why it asks the socket itself for a while.
   asio::awaitable<std::size_t> read_next(asio::mutable_buffer into);
+  /// After a small read on a connection that only receives: waits for more (see the .cpp).
+  asio::awaitable<void> gather();
   /// One frame, whole: decodes it and delivers what it completes.
   void handle_frame(std::span<const std::uint8_t> frame, const Term* owner);
   void deliver(IncomingControl&& control);
@@ -90,6 +92,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::steady_timer wake_;  // the writer sleeps on it
   asio::steady_timer tick_timer_;
+  asio::steady_timer gather_timer_;  // see gather
   bool kicked_ = false;
   bool writer_parked_ = false;  // the writer waits on wake_, with the peer's queue idle
   bool write_now_due_ = false;  // kick_from_run listed this connection for write_now
@@ -103,6 +106,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // was last written (see read_next).
   std::chrono::steady_clock::time_point turn_began_;
   std::chrono::steady_clock::time_point last_write_;
+  std::size_t last_read_bytes_ = 0;  // what the last read took (gather decides on it)
 
   // One batch: bytes, plus large binaries gathered from the messages that hold them
   // (kept in `written_` until the write is done).

@@ -497,7 +497,7 @@ Distribution::Distribution(Node& node, DistributionOptions options)
     Impl::t_io = {&d, here ? &*here : nullptr};
     run_io_loop(d.io, d.options.io_busy_wait, [&d] {
       d.run_woken_here();
-      return !std::exchange(d.busy_wait_spent, false);
+      return !std::exchange(d.busy_wait_spent, false) && d.gathering == 0;
     });
     here.reset();
     d.writes_after_run.clear();  // the connections are closed: nothing more is written

@@ -94,6 +94,10 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   /// Set by that read loop when it gave up at the end of the busy wait: the I/O thread
   /// then sleeps at once instead of polling for another busy wait (run_io_loop).
   bool busy_wait_spent = false;
+  /// Read loops waiting for bytes to gather (Connection::gather). While any does, the
+  /// I/O thread sleeps between events instead of polling: the peer sending is what it
+  /// waits for, and polling would take CPU from that sender when it shares the machine.
+  std::size_t gathering = 0;
 
   // Last, so it is destroyed first: pending handlers and coroutine frames it destroys
   // may still refer to the members above.

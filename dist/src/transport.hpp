@@ -75,6 +75,14 @@ class Transport {
     return written;
   }
 
+  /// Asks the kernel to report the socket readable only once it holds `bytes` (plain
+  /// TCP; nothing under TLS). A read that does not wait takes what there is either way.
+  void set_low_water(int bytes) noexcept {
+    error_code ignored;
+    if (auto* tcp_socket = std::get_if<tcp::socket>(&stream_))
+      tcp_socket->set_option(asio::socket_base::receive_low_watermark(bytes), ignored);
+  }
+
   /// Closes the socket (no TLS close_notify: a peer that stopped reading must not hold
   /// us up); operations in flight end with an error.
   void close() noexcept {

@@ -127,6 +127,20 @@ TEST_F(DistInterop, AHundredThousandMessagesArriveCompleteAndInOrder) {
   EXPECT_EQ(*done, tuple(atom("done"), 100'000, 0, 4));
 }
 
+// A connection that only receives lets a stream's small messages gather between reads
+// (read_gather), with the kernel told to wake it only for many bytes. That must never
+// hold back the message that follows a pause, however small.
+TEST_F(DistInterop, AMessageAfterAPauseInAStreamIsNotHeldBack) {
+  SpindleNode spin("spin@127.0.0.1", epmd_port);
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  const Pid checker = spin.node.spawn<OrderChecker>(spin.inbox.pid(), 20'001);
+  const Term sent = spin.call(beam.name(), "flood_then_pause", {checker, 20'000, 300}, 60s);
+  EXPECT_EQ(sent, atom("ok"));
+  const auto done = spin.next("done", 10s);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(*done, tuple(atom("done"), 20'001, 0, 1));
+}
+
 // The I/O thread runs a process woken by a message it read (io_runs_processes). One
 // handler call that sends a flood must not keep it all unwritten until the call ends, nor
 // lose or reorder any of it.

@@ -7,7 +7,7 @@
 %% and exit scenario runs the same way in both directions.
 -module(interop_agent).
 -export([start/0, serve/0]).
--export([ping/1, connected/0, spawn_worker/0, echo_corpus/3, echo_binary/2, flood/3, collect/3, exit_signal/2,
+-export([ping/1, connected/0, spawn_worker/0, echo_corpus/3, echo_binary/2, flood/3, flood_then_pause/3, collect/3, exit_signal/2,
          send_to/2, monitor_name/2, run/3, rex_call/4, remote_spawns/1, supervision/1,
          global_sync/1, global_register/1, global_trans/1]).
 
@@ -102,6 +102,13 @@ flood(Target, Senders, PerSender) ->
                   end) || _ <- lists:seq(1, Senders)],
     [receive {sent, P} -> ok end || P <- Pids],
     {ok, Pids}.
+
+%% Sends Target N messages {Self, Seq}, pauses PauseMs, then sends {Self, N + 1}.
+flood_then_pause(Target, N, PauseMs) ->
+    [Target ! {self(), Seq} || Seq <- lists:seq(1, N)],
+    timer:sleep(PauseMs),
+    Target ! {self(), N + 1},
+    ok.
 
 %% Asks Source for N messages {seq, I} (or {seq, I, Padding}) and checks that all come, in order.
 collect(Source, N, TimeoutMs) ->

@@ -89,6 +89,14 @@ struct DistributionOptions {
   /// asks its socket directly, one system call where epoll would take two. Zero: sleep
   /// at once.
   std::chrono::microseconds io_busy_wait = std::chrono::microseconds(200);
+  /// How long a connection that only receives (it wrote nothing within io_busy_wait)
+  /// lets bytes gather after a small read before it reads again. A stream of small
+  /// messages is then taken several frames per system call instead of one or two, and
+  /// so with far fewer of the ACKs that each read sends back, which costs the sender as
+  /// well; the kernel does not wake the I/O thread for the bytes meanwhile
+  /// (SO_RCVLOWAT). The price: a message that follows another within this time may
+  /// wait up to this long. Plain TCP only. Zero: read again at once.
+  std::chrono::microseconds read_gather = std::chrono::microseconds(50);
   /// The I/O thread runs a process that a message it read wakes, for a short while
   /// (Scheduler::RunWokenHere), instead of waking a worker for it: a request is read,
   /// handled and answered on one thread, as on a BEAM scheduler that polled the socket.
