@@ -233,7 +233,7 @@ asio::awaitable<std::size_t> Connection::read_next(asio::mutable_buffer into) {
       }
       error_code ec;
       const std::size_t got = transport_.read_now(into, ec);
-      if (got > 0) co_return last_read_bytes_ = got;
+      if (got > 0) co_return note_read(got);
       if (ec != asio::error::would_block && ec != asio::error::try_again) throw boost::system::system_error(ec);
       if (spinning.reader != this) break;
       if (Clock::now() >= until) {
@@ -243,25 +243,35 @@ asio::awaitable<std::size_t> Connection::read_next(asio::mutable_buffer into) {
       if (empty_reads % kReadsPerYield == 0) std::this_thread::yield();
     }
   }
-  if (last_read_bytes_ > 0 && last_read_bytes_ < kGatherBelow) co_await gather();
+  if (last_read_small_ && !wrote_since_read_) co_await gather();
   const std::size_t got = co_await transport_.read_some(into);
   turn_began_ = Clock::now();
-  co_return last_read_bytes_ = got;
+  co_return note_read(got);
+}
+
+std::size_t Connection::note_read(std::size_t got) noexcept {
+  last_read_small_ = got < kGatherBelow;
+  wrote_since_read_ = false;
+  return got;
 }
 
 // A connection that only receives, after a small read: the I/O thread sleeps for
 // read_gather while the peer's next frames gather in the socket, with the kernel told
-// not to wake it for them, then reads them all at once. Bytes come in faster than the
-// node takes them (a big read) or an answer went out: no wait.
+// not to wake it for them, then reads them all at once. No wait when bytes come in
+// faster than the node takes them (a big read) or when something went out since the
+// last read (an answer: the peer may be waiting for it to send more); and a write
+// during the wait ends it (finish_batch).
 asio::awaitable<void> Connection::gather() {
   const auto wait = owner_.options.read_gather;
   if (wait.count() <= 0 || transport_.is_tls()) co_return;
   transport_.set_low_water(static_cast<int>(kGatherBelow));
   gather_timer_.expires_after(wait);
+  gathering_ = true;
   ++owner_.gathering;
   error_code ignored;
   co_await gather_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   --owner_.gathering;
+  gathering_ = false;
   transport_.set_low_water(1);  // the read that follows may wait in the reactor
 }
 
@@ -373,6 +383,8 @@ void Connection::finish_batch() {
   out_written_ = 0;
   wrote_since_tick_ = true;
   last_write_ = std::chrono::steady_clock::now();
+  wrote_since_read_ = true;
+  if (gathering_) gather_timer_.cancel();  // the peer may answer at once
 }
 
 asio::awaitable<void> Connection::write_loop() {

@@ -61,6 +61,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<std::size_t> read_next(asio::mutable_buffer into);
   /// After a small read on a connection that only receives: waits for more (see the .cpp).
   asio::awaitable<void> gather();
+  std::size_t note_read(std::size_t got) noexcept;
   /// One frame, whole: decodes it and delivers what it completes.
   void handle_frame(std::span<const std::uint8_t> frame, const Term* owner);
   void deliver(IncomingControl&& control);
@@ -106,7 +107,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // was last written (see read_next).
   std::chrono::steady_clock::time_point turn_began_;
   std::chrono::steady_clock::time_point last_write_;
-  std::size_t last_read_bytes_ = 0;  // what the last read took (gather decides on it)
+  // What gather decides on: the last read took little, nothing was written since it.
+  bool last_read_small_ = false;
+  bool wrote_since_read_ = false;
+  bool gathering_ = false;  // gather_timer_ is running
 
   // One batch: bytes, plus large binaries gathered from the messages that hold them
   // (kept in `written_` until the write is done).

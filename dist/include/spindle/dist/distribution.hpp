@@ -89,8 +89,8 @@ struct DistributionOptions {
   /// asks its socket directly, one system call where epoll would take two. Zero: sleep
   /// at once.
   std::chrono::microseconds io_busy_wait = std::chrono::microseconds(200);
-  /// How long a connection that only receives (it wrote nothing within io_busy_wait)
-  /// lets bytes gather after a small read before it reads again. A stream of small
+  /// How long a connection that only receives (nothing written since its last read)
+  /// lets bytes gather after a small read before it reads again; a write ends the wait. A stream of small
   /// messages is then taken several frames per system call instead of one or two, and
   /// so with far fewer of the ACKs that each read sends back, which costs the sender as
   /// well; the kernel does not wake the I/O thread for the bytes meanwhile
