@@ -90,12 +90,13 @@ struct DistributionOptions {
   /// at once.
   std::chrono::microseconds io_busy_wait = std::chrono::microseconds(200);
   /// How long a connection that only receives (nothing written since its last read)
-  /// lets bytes gather after a small read before it reads again; a write ends the wait. A stream of small
-  /// messages is then taken several frames per system call instead of one or two, and
-  /// so with far fewer of the ACKs that each read sends back, which costs the sender as
-  /// well; the kernel does not wake the I/O thread for the bytes meanwhile
-  /// (SO_RCVLOWAT). The price: a message that follows another within this time may
-  /// wait up to this long. Plain TCP only. Zero: read again at once.
+  /// lets bytes gather after a small read before it reads again; a write ends the wait.
+  /// A stream of small messages is then taken several frames per system call instead of
+  /// one or two, and so with far fewer of the ACKs that each read sends back, which cost
+  /// the sender as well; the kernel does not wake the I/O thread for the bytes meanwhile
+  /// (SO_RCVLOWAT), and the I/O thread does not poll while any connection waits so. The
+  /// price: a message that follows another within this time may wait up to this long.
+  /// Plain TCP only. Zero: read again at once.
   std::chrono::microseconds read_gather = std::chrono::microseconds(50);
   /// The I/O thread runs a process that a message it read wakes, for a short while
   /// (Scheduler::RunWokenHere), instead of waking a worker for it: a request is read,
