@@ -15,7 +15,7 @@ echo "== spindle-etf: text -> ETF -> text"
 echo "$term"
 echo "$term" | "$etf" encode | "$etf" decode
 echo "== spindle-etf: bytes from Erlang's term_to_binary, decoded"
-erl -noshell -eval 'io:put_chars(term_to_binary({self(), make_ref(), fun lists:sum/1, #{<<"k">> => [a|b]}, -(1 bsl 100)})), halt().' | "$etf" decode
+erl -noshell -eval 'ok = file:write(standard_io, term_to_binary({self(), make_ref(), fun lists:sum/1, #{<<"k">> => [a|b]}, -(1 bsl 100)})), halt().' | "$etf" decode
 echo "== The distribution: an erl node talks to spindle-node"
 bash tools/dist_demo.sh
 echo "== Spindle vs BEAM on this machine: the ETF codec, actor workloads, the distribution"
