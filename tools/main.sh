@@ -9,13 +9,7 @@ bash tools/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
 
-etf=build/bin/spindle-etf
-term='{ok, [1, 2.5, "str", <<"bin">>, #{a => b}], '\''Quoted atom'\'', 123456789012345678901234567890}.'
-echo "== spindle-etf: text -> ETF -> text"
-echo "$term"
-echo "$term" | "$etf" encode | "$etf" decode
-echo "== spindle-etf: bytes from Erlang's term_to_binary, decoded"
-erl -noshell -eval 'ok = file:write(standard_io, term_to_binary({self(), make_ref(), fun lists:sum/1, #{<<"k">> => [a|b]}, -(1 bsl 100)})), halt().' | "$etf" decode
+bash tools/etf_demo.sh build/bin/spindle-etf
 echo "== The distribution: an erl node talks to spindle-node"
 bash tools/dist_demo.sh
 echo "== Spindle vs BEAM on this machine: the ETF codec, actor workloads, the distribution"
