@@ -243,7 +243,9 @@ asio::awaitable<std::size_t> Connection::read_next(asio::mutable_buffer into) {
       if (empty_reads % kReadsPerYield == 0) std::this_thread::yield();
     }
   }
-  if (last_read_small_ && !wrote_since_read_) co_await gather();
+  // Decided here, not in gather: a coroutine call costs a frame even when it does nothing.
+  if (last_read_small_ && !wrote_since_read_ && owner_.options.read_gather.count() > 0 && !transport_.is_tls())
+    co_await gather();
   const std::size_t got = co_await transport_.read_some(into);
   turn_began_ = Clock::now();
   co_return note_read(got);
@@ -262,10 +264,8 @@ std::size_t Connection::note_read(std::size_t got) noexcept {
 // last read (an answer: the peer may be waiting for it to send more); and a write
 // during the wait ends it (finish_batch).
 asio::awaitable<void> Connection::gather() {
-  const auto wait = owner_.options.read_gather;
-  if (wait.count() <= 0 || transport_.is_tls()) co_return;
   transport_.set_low_water(static_cast<int>(kGatherBelow));
-  gather_timer_.expires_after(wait);
+  gather_timer_.expires_after(owner_.options.read_gather);
   gathering_ = true;
   ++owner_.gathering;
   error_code ignored;
