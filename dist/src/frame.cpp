@@ -15,6 +15,19 @@ constexpr std::uint8_t kNormalHeader = 68;       // 'D'
 constexpr std::uint8_t kFragmentStart = 69;      // 'E'
 constexpr std::uint8_t kFragmentContinue = 70;   // 'F'
 constexpr std::size_t kCacheSize = 2048;
+// Room kept for the fragments of a message still due: senders fill every fragment but
+// the last, which is often small (OTP sends a 64 KB binary as 64 KB and some 40 bytes),
+// so as many more as are due of the latest one's size, the last one kShortLast at most.
+// So each fragment is one copy into place, and the message's binaries hold little
+// unused room. At most kRoomAhead fragments ahead, so a small frame cannot claim much
+// memory by announcing many fragments.
+constexpr std::uint64_t kRoomAhead = 64;
+constexpr std::size_t kShortLast = 4096;
+
+std::size_t room_for_rest(std::size_t have, std::size_t latest, std::uint64_t due) {
+  if (due == 0) return have;
+  return have + latest * std::min<std::uint64_t>(due - 1, kRoomAhead) + std::min(latest, kShortLast);
+}
 
 std::size_t cache_slot(Atom a) noexcept {
   return (std::size_t{a.index()} * 0x9E3779B1u >> 7) % kCacheSize;
@@ -144,14 +157,14 @@ std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> f
     if (sequences_.contains(sequence)) throw FrameError("fragmented message " + std::to_string(sequence) + " started twice", 2);
     if (sequences_.size() >= limits_.max_pending_sequences)
       throw FrameError("more than " + std::to_string(limits_.max_pending_sequences) + " fragmented messages in progress", 2);
-    const std::size_t size = frame.size() - pos;
-    if (pending_bytes_ + size > limits_.max_pending_bytes)
-      throw FrameError("fragmented messages in progress exceed " + std::to_string(limits_.max_pending_bytes) + " bytes", 2);
-    Sequence& s = sequences_[sequence];
+    const std::span<const std::uint8_t> part = frame.subspan(pos);
+    Sequence s;
     s.atoms = std::move(atoms);
-    s.body.append(frame.subspan(pos));
     s.next_fragment = fragment - 1;
-    pending_bytes_ += size;
+    make_room(s, part.size(), room_for_rest(part.size(), part.size(), s.next_fragment), 2);
+    std::memcpy(s.data, part.data(), part.size());
+    s.size = part.size();
+    sequences_.emplace(sequence, std::move(s));
     return std::nullopt;
   }
 
@@ -162,18 +175,33 @@ std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> f
     throw FrameError("fragment " + std::to_string(fragment) + " of message " + std::to_string(sequence) +
                          " arrived when " + std::to_string(s.next_fragment) + " was due",
                      10);
-  const std::size_t size = frame.size() - pos;
-  if (s.body.size() + size > limits_.max_message_bytes)
-    throw FrameError("fragmented message larger than " + std::to_string(limits_.max_message_bytes) + " bytes", pos);
-  if (pending_bytes_ + size > limits_.max_pending_bytes)
-    throw FrameError("fragmented messages in progress exceed " + std::to_string(limits_.max_pending_bytes) + " bytes", pos);
-  s.body.append(frame.subspan(pos));
-  pending_bytes_ += size;
+  const std::span<const std::uint8_t> part = frame.subspan(pos);
+  const std::size_t need = s.size + part.size();
+  if (need > s.capacity()) make_room(s, need, room_for_rest(need, part.size(), s.next_fragment - 1), pos);
+  std::memcpy(s.data + s.size, part.data(), part.size());
+  s.size += part.size();
   if (--s.next_fragment > 0) return std::nullopt;
   Sequence done = std::move(s);
   sequences_.erase(it);
-  pending_bytes_ -= done.body.size();
-  return decode(done.body.bytes(), 0, done.atoms, nullptr);
+  pending_bytes_ -= done.capacity();
+  return decode({done.data, done.size}, 0, done.atoms, &done.body);
+}
+
+void FrameReader::make_room(Sequence& s, std::size_t need, std::size_t want, std::size_t offset) {
+  if (need > limits_.max_message_bytes)
+    throw FrameError("fragmented message larger than " + std::to_string(limits_.max_message_bytes) + " bytes", offset);
+  const std::size_t held_by_others = pending_bytes_ - s.capacity();
+  const std::size_t budget = limits_.max_pending_bytes > held_by_others ? limits_.max_pending_bytes - held_by_others : 0;
+  if (need > budget)
+    throw FrameError("fragmented messages in progress exceed " + std::to_string(limits_.max_pending_bytes) + " bytes",
+                     offset);
+  const std::size_t capacity = std::clamp(want, need, std::min(limits_.max_message_bytes, budget));
+  std::uint8_t* data = nullptr;
+  Term body = binary_uninitialized(capacity, data);
+  if (s.size != 0) std::memcpy(data, s.data, s.size);
+  pending_bytes_ = held_by_others + capacity;
+  s.body = std::move(body);
+  s.data = data;
 }
 
 // ----- writing -----

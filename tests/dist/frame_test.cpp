@@ -75,25 +75,31 @@ TEST(Frame, TicksAreEmptyFrames) {
   EXPECT_FALSE(reader.read(binary("")).has_value());
 }
 
+// In small fragments, and in OTP's (a 64 KB binary goes as a 64 KB fragment and a short
+// one): the message comes out whole, and nothing stays held once it has.
 TEST(Frame, LargeMessagesAreFragmentedAndReassembled) {
   FrameWriter writer;
   FrameReader reader;
-  const Term big = binary(std::string(100000, 'z'));
-  ByteBuffer payload;
-  etf::encode_body(big, payload);
-  ByteBuffer out;
-  writer.write(tuple(22, kFrom, kTo), payload.bytes(), out, 4096);
-  const auto frames = split(out);
-  EXPECT_GT(frames.size(), 20u);
-  for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
-    EXPECT_LE(frames[i].as_binary().size(), 4096u);
-    EXPECT_FALSE(reader.read(frames[i]).has_value()) << "fragment " << i;
+  const std::pair<std::size_t, std::size_t> cases[] = {{100000, 4096}, {65536, 65536}, {100000, 65536}, {1 << 20, 65536}};
+  for (const auto& [size, fragment_size] : cases) {
+    SCOPED_TRACE(std::to_string(size) + " bytes in fragments of " + std::to_string(fragment_size));
+    const Term big = binary(std::string(size, 'z'));
+    ByteBuffer payload;
+    etf::encode_body(big, payload);
+    ByteBuffer out;
+    writer.write(tuple(22, kFrom, kTo), payload.bytes(), out, fragment_size);
+    const auto frames = split(out);
+    EXPECT_GT(frames.size(), size / fragment_size);
+    for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
+      EXPECT_LE(frames[i].as_binary().size(), fragment_size);
+      EXPECT_FALSE(reader.read(frames[i]).has_value()) << "fragment " << i;
+    }
+    EXPECT_GE(reader.pending_bytes(), size - frames.back().as_binary().size());  // all but the last held
+    const auto m = reader.read(frames.back());
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(*m->payload, big);
+    EXPECT_EQ(reader.pending_bytes(), 0u);
   }
-  EXPECT_GT(reader.pending_bytes(), 90000u);
-  const auto m = reader.read(frames.back());
-  ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(*m->payload, big);
-  EXPECT_EQ(reader.pending_bytes(), 0u);
 }
 
 // Large binaries go out with gather I/O from their own memory: the bytes on the wire are
@@ -257,6 +263,16 @@ TEST(Frame, FragmentFloodsHitTheirLimits) {
   Bytes big = {131, 70, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 98};
   big.insert(big.end(), 2000, 0);
   EXPECT_NE(std::string(frame_error(reader, frame(big)).what()).find("larger than"), std::string::npos);
+}
+
+// A reassembled message keeps room for the fragments still due, but a small first
+// fragment cannot claim much memory by announcing a great many more.
+TEST(Frame, AFirstFragmentReservesRoomInProportionToItsSize) {
+  FrameReader reader;
+  const Bytes start = {131, 69, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 104, 1};  // 2^40 fragments
+  EXPECT_FALSE(reader.read(frame(start)).has_value());
+  EXPECT_GE(reader.pending_bytes(), 2u);
+  EXPECT_LE(reader.pending_bytes(), 200u);
 }
 
 TEST(Frame, PassThroughFramesCarryVersionedTerms) {

@@ -62,16 +62,26 @@ class FrameReader {
   /// The frame is the whole binary `frame`.
   std::optional<IncomingMessage> read(const Term& frame) { return read(frame.as_binary().bytes(), &frame); }
 
-  /// Bytes held by fragmented messages in progress.
+  /// Bytes held by fragmented messages in progress (with the room kept for the fragments
+  /// still due).
   std::size_t pending_bytes() const noexcept { return pending_bytes_; }
 
  private:
+  // A message arriving in fragments is reassembled into one binary, which then owns the
+  // message's large binaries: they are used in place rather than copied out again.
   struct Sequence {
     std::vector<Atom> atoms;  // the refs of its header
-    ByteBuffer body;          // control message and payload so far
-    std::uint64_t next_fragment;
+    Term body;                // a binary with room for the message; its first `size` bytes arrived
+    std::uint8_t* data = nullptr;
+    std::size_t size = 0;
+    std::uint64_t next_fragment = 0;
+
+    std::size_t capacity() const noexcept { return body.is_binary() ? body.as_binary().size() : 0; }
   };
 
+  /// Gives `s` room for at least `need` bytes (`want`, if the limits allow), keeping what
+  /// arrived. Throws FrameError (at `offset`) when the limits do not allow `need`.
+  void make_room(Sequence& s, std::size_t need, std::size_t want, std::size_t offset);
   std::vector<Atom> read_header(std::span<const std::uint8_t> frame, std::size_t& pos);
   IncomingMessage decode(std::span<const std::uint8_t> body, std::size_t base, const std::vector<Atom>& atoms,
                          const Term* shared) const;
