@@ -5,7 +5,8 @@
 # rounds). Prints a Markdown table with each pairing's ratio to BEAM<->BEAM.
 #   bench/compare_dist.sh [ROUNDS] [THREADS]    (defaults: 3 rounds, 2 threads per node)
 # WORKLOADS="bulk stream" runs only those. With pingpong, the TCP loopback floor under any
-# round trip (bench/loopback_floor.cpp) is measured in the same rounds and printed below.
+# round trip, and with bulk, its ceiling over a one-way stream (bench/loopback_floor.cpp),
+# are measured in the same rounds and printed below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -71,12 +72,19 @@ for round in $(seq "$rounds"); do
       value=$(drive "$driver" "$server" "$workload" "$n" "$size")
       echo "$workload $driver-$server ${value:-nan}" >>"$work/results.txt"
     done
-    if [ "$workload" = pingpong ]; then  # the floor under any round trip here, in the same rounds
+    # The TCP loopback's own limit, in the same rounds: the floor under any round trip,
+    # the ceiling over any one-way stream of large binaries.
+    case "$workload" in
+      pingpong) floor=(floor --n "$n") ;;
+      bulk) floor=(bulk_floor --stream --n "$n" --size "$size") ;;
+      *) floor=() ;;
+    esac
+    if [ ${#floor[@]} -gt 0 ]; then
       for mode in blocking busy-poll; do
         flag=()
         [ "$mode" = busy-poll ] && flag=(--busy-poll)
-        value=$("$bin/spindle-loopback-floor" --n "$n" "${flag[@]}" | awk '/^result/ {print $2}')
-        echo "floor $mode ${value:-nan}" >>"$work/results.txt"
+        value=$("$bin/spindle-loopback-floor" "${floor[@]:1}" "${flag[@]}" | awk '/^result/ {print $2}')
+        echo "${floor[0]} $mode ${value:-nan}" >>"$work/results.txt"
       done
     fi
   done
@@ -115,4 +123,10 @@ if grep -q '^floor ' "$work/results.txt"; then
   echo "TCP loopback floor, the same rounds (spindle-loopback-floor: two processes bounce 64 bytes, no framing):" \
     "$(printf '%.4g' "$(median floor blocking)") round trips/s sleeping in recv," \
     "$(printf '%.4g' "$(median floor busy-poll)") spinning on non-blocking reads."
+fi
+if grep -q '^bulk_floor ' "$work/results.txt"; then
+  echo
+  echo "TCP loopback ceiling for bulk, the same rounds (spindle-loopback-floor --stream: one process writes the" \
+    "binaries' bytes, the other reads them, no framing): $(printf '%.4g' "$(median bulk_floor blocking)") MB/s" \
+    "sleeping in recv, $(printf '%.4g' "$(median bulk_floor busy-poll)") MB/s spinning on non-blocking reads."
 fi

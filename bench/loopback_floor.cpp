@@ -1,13 +1,19 @@
-// spindle-loopback-floor: the fastest round trip this machine's TCP loopback allows, as
-// a reference for the distribution's ping-pong. Two processes (forked, as two nodes are)
-// bounce a message of --size bytes over one connection with TCP_NODELAY, with nothing
-// else in the way: no framing, no encoding, no scheduler. With --busy-poll both sides
-// spin on non-blocking reads instead of sleeping in the kernel, which is the most any
-// user-space runtime can do here without bypassing the kernel.
+// spindle-loopback-floor: the most this machine's TCP loopback allows, as a reference
+// for the distribution benchmarks. Two processes (forked, as two nodes are) share one
+// connection with TCP_NODELAY and nothing else in the way: no framing, no encoding, no
+// scheduler.
+//  - By default they bounce a message of --size bytes: round trips/s, the floor under
+//    the distribution's ping-pong.
+//  - With --stream, one writes --n buffers of --size bytes (the same buffer each time,
+//    as a sender of one binary does) and the other reads them into a buffer of
+//    --read-size bytes: MB/s, the ceiling over the distribution's bulk workload.
+// With --busy-poll the reading side spins on non-blocking reads instead of sleeping in
+// the kernel, which is the most any user-space runtime can do here without bypassing
+// the kernel.
 //
-//   spindle-loopback-floor [--n N] [--size BYTES] [--busy-poll]
+//   spindle-loopback-floor [--n N] [--size BYTES] [--busy-poll] [--stream [--read-size BYTES]]
 //
-// prints "result ROUND_TRIPS_PER_SECOND".
+// prints "result ROUND_TRIPS_PER_SECOND", or with --stream "result MB_PER_SECOND".
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -98,6 +104,37 @@ int echo(std::uint16_t port, std::size_t size, bool busy_poll) {
   return 0;
 }
 
+// The child with --stream: connects, writes n buffers of `size` bytes, and closes.
+int pour(std::uint16_t port, std::size_t size, long n) {
+  Socket s(::socket(AF_INET, SOCK_STREAM, 0));
+  const sockaddr_in address = loopback(port);
+  if (::connect(s.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) fail("connect");
+  no_delay(s.fd());
+  const std::vector<char> buffer(size, 'x');
+  for (long i = 0; i < n; ++i) write_all(s.fd(), buffer.data(), size);
+  return 0;
+}
+
+// Reads until the writer closes; MB/s from the first byte to the last.
+double megabytes_per_second(int fd, std::size_t read_size, bool busy_poll) {
+  std::vector<char> buffer(read_size);
+  std::size_t total = 0;
+  std::chrono::steady_clock::time_point start;
+  for (;;) {
+    const ssize_t n = ::recv(fd, buffer.data(), read_size, busy_poll ? MSG_DONTWAIT : 0);
+    if (n > 0) {
+      if (total == 0) start = std::chrono::steady_clock::now();
+      total += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      break;
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      fail("recv");
+    }
+  }
+  if (total == 0) throw std::runtime_error("the writing process sent nothing");
+  return static_cast<double>(total) / 1e6 / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 double round_trips_per_second(int fd, std::size_t size, long n, bool busy_poll) {
   std::vector<char> buffer(size, 'x');
   const auto bounce = [&] {
@@ -113,13 +150,21 @@ double round_trips_per_second(int fd, std::size_t size, long n, bool busy_poll) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("The fastest TCP loopback round trip between two processes; prints result ROUND_TRIPS_PER_SECOND");
+  CLI::App app(
+      "The fastest TCP loopback round trip between two processes (result ROUND_TRIPS_PER_SECOND), or with --stream "
+      "the fastest one-way stream (result MB_PER_SECOND)");
   long n = 100'000;
   std::size_t size = 64;
   bool busy_poll = false;
-  app.add_option("--n", n, "round trips timed")->check(CLI::PositiveNumber);
-  app.add_option("--size", size, "bytes each way")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  bool stream = false;
+  std::size_t read_size = std::size_t{256} << 10;
+  app.add_option("--n", n, "round trips timed, or buffers written with --stream")->check(CLI::PositiveNumber);
+  app.add_option("--size", size, "bytes each way, or per buffer written with --stream")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   app.add_flag("--busy-poll", busy_poll, "spin on non-blocking reads instead of sleeping in the kernel");
+  app.add_flag("--stream", stream, "one way: one process writes, the other reads");
+  app.add_option("--read-size", read_size, "bytes per read with --stream (as the distribution's read buffer)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64} << 20));
   CLI11_PARSE(app, argc, argv);
   try {
     Socket listener(::socket(AF_INET, SOCK_STREAM, 0));
@@ -135,7 +180,7 @@ int main(int argc, char** argv) {
     if (child < 0) fail("fork");
     if (child == 0) {
       try {
-        _exit(echo(port, size, busy_poll));
+        _exit(stream ? pour(port, size, n) : echo(port, size, busy_poll));
       } catch (const std::exception& e) {
         std::cerr << "spindle-loopback-floor (echo): " << e.what() << std::endl;
         _exit(1);
@@ -145,7 +190,8 @@ int main(int argc, char** argv) {
     {
       Socket connection(::accept(listener.fd(), nullptr, nullptr));
       no_delay(connection.fd());
-      result = round_trips_per_second(connection.fd(), size, n, busy_poll);
+      result = stream ? megabytes_per_second(connection.fd(), read_size, busy_poll)
+                      : round_trips_per_second(connection.fd(), size, n, busy_poll);
     }  // closing it ends the echo process
     int status = 0;
     ::waitpid(child, &status, 0);
