@@ -115,8 +115,9 @@ int pour(std::uint16_t port, std::size_t size, long n) {
   return 0;
 }
 
-// Reads until the writer closes; MB/s from the first byte to the last.
-double megabytes_per_second(int fd, std::size_t read_size, bool busy_poll) {
+// Reads until the writer closes; MB/s from the first byte to the last. A writer that
+// stopped short is an error, not a figure.
+double megabytes_per_second(int fd, std::size_t expected, std::size_t read_size, bool busy_poll) {
   std::vector<char> buffer(read_size);
   std::size_t total = 0;
   std::chrono::steady_clock::time_point start;
@@ -131,8 +132,11 @@ double megabytes_per_second(int fd, std::size_t read_size, bool busy_poll) {
       fail("recv");
     }
   }
-  if (total == 0) throw std::runtime_error("the writing process sent nothing");
-  return static_cast<double>(total) / 1e6 / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (total != expected)
+    throw std::runtime_error("the writing process stopped after " + std::to_string(total) + " of " +
+                             std::to_string(expected) + " bytes");
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  return static_cast<double>(total) / 1e6 / took.count();
 }
 
 double round_trips_per_second(int fd, std::size_t size, long n, bool busy_poll) {
@@ -182,7 +186,7 @@ int main(int argc, char** argv) {
       try {
         _exit(stream ? pour(port, size, n) : echo(port, size, busy_poll));
       } catch (const std::exception& e) {
-        std::cerr << "spindle-loopback-floor (echo): " << e.what() << std::endl;
+        std::cerr << "spindle-loopback-floor (" << (stream ? "writer" : "echo") << "): " << e.what() << std::endl;
         _exit(1);
       }
     }
@@ -190,7 +194,7 @@ int main(int argc, char** argv) {
     {
       Socket connection(::accept(listener.fd(), nullptr, nullptr));
       no_delay(connection.fd());
-      result = stream ? megabytes_per_second(connection.fd(), read_size, busy_poll)
+      result = stream ? megabytes_per_second(connection.fd(), size * static_cast<std::size_t>(n), read_size, busy_poll)
                       : round_trips_per_second(connection.fd(), size, n, busy_poll);
     }  // closing it ends the echo process
     int status = 0;

@@ -191,7 +191,8 @@ void FrameReader::make_room(Sequence& s, std::size_t need, std::size_t want, std
   if (need > limits_.max_message_bytes)
     throw FrameError("fragmented message larger than " + std::to_string(limits_.max_message_bytes) + " bytes", offset);
   const std::size_t held_by_others = pending_bytes_ - s.capacity();
-  const std::size_t budget = limits_.max_pending_bytes > held_by_others ? limits_.max_pending_bytes - held_by_others : 0;
+  const std::size_t budget =
+      limits_.max_pending_bytes > held_by_others ? limits_.max_pending_bytes - held_by_others : 0;
   if (need > budget)
     throw FrameError("fragmented messages in progress exceed " + std::to_string(limits_.max_pending_bytes) + " bytes",
                      offset);
