@@ -385,12 +385,6 @@ void Node::Impl::release_name(ProcessControl& control) noexcept {
 
 void Node::Impl::forget(ProcessControl& control) noexcept {
   table.erase(control);
-  retired_handled.fetch_add(control.counters.handled.get(), std::memory_order_relaxed);
-  retired_sent.fetch_add(control.counters.sent.get(), std::memory_order_relaxed);
-  const std::uint64_t depth = control.counters.mailbox_high_water.get();
-  std::uint64_t seen = retired_high_water.load(std::memory_order_relaxed);
-  while (depth > seen && !retired_high_water.compare_exchange_weak(seen, depth, std::memory_order_relaxed)) {
-  }
   forget_one();
 }
 
@@ -596,9 +590,10 @@ NodeStats Node::stats() const {
   s.uptime = std::chrono::steady_clock::now() - n.started;
   s.processes = process_count();
   s.spawned = n.next_number.load(std::memory_order_relaxed) - 1;
-  s.messages_sent = n.retired_sent.load(std::memory_order_relaxed) + n.external_sent.load(std::memory_order_relaxed);
-  s.messages_handled = n.retired_handled.load(std::memory_order_relaxed);
-  s.mailbox_high_water = n.retired_high_water.load(std::memory_order_relaxed);
+  const detail::ProcessTable::Retired retired = n.table.retired();
+  s.messages_sent = retired.sent + n.external_sent.load(std::memory_order_relaxed);
+  s.messages_handled = retired.handled;
+  s.mailbox_high_water = retired.mailbox_high_water;
   for (const ProcessStats& p : process_stats()) {
     s.messages_sent += p.sent;
     s.messages_handled += p.handled;

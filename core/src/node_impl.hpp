@@ -80,11 +80,7 @@ struct Node::Impl {
   FunctionTable functions;
   std::atomic<std::uint64_t> next_number{1};  // also counts the spawns
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  // What processes that are gone had counted (folded in as each exits), and the sends
-  // from outside the node's processes.
-  std::atomic<std::uint64_t> retired_handled{0};
-  std::atomic<std::uint64_t> retired_sent{0};
-  std::atomic<std::uint64_t> retired_high_water{0};
+  // Sends from outside the node's processes (the table sums what exited processes counted).
   std::atomic<std::uint64_t> external_sent{0};
   std::atomic<std::uint64_t> next_ref{1};
   std::uint32_t ref_salt;

@@ -1,5 +1,7 @@
 #include "process_table.hpp"
 
+#include <algorithm>
+
 #include "process_control.hpp"
 
 namespace spindle::detail {
@@ -14,6 +16,9 @@ void ProcessTable::erase(ProcessControl& control) {
   {
     Shard& s = shard(control.key());
     std::lock_guard lock(s.mutex);
+    s.retired.handled += control.counters.handled.get();
+    s.retired.sent += control.counters.sent.get();
+    s.retired.mailbox_high_water = std::max(s.retired.mailbox_high_water, control.counters.mailbox_high_water.get());
     if (!s.processes.erase(key_in_shard(control.key()), &control)) return;
   }
   control.release();  // the table's reference
@@ -33,6 +38,17 @@ std::vector<Pid> ProcessTable::all() const {
     s.processes.for_each([&pids](std::uint32_t, ProcessControl* control) { pids.push_back(control->pid()); });
   }
   return pids;
+}
+
+ProcessTable::Retired ProcessTable::retired() const {
+  Retired total;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    total.handled += s.retired.handled;
+    total.sent += s.retired.sent;
+    total.mailbox_high_water = std::max(total.mailbox_high_water, s.retired.mailbox_high_water);
+  }
+  return total;
 }
 
 }  // namespace spindle::detail

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "spindle/detail/memory.hpp"
 #include "spindle/remote.hpp"
 #include "spindle/term.hpp"
 #include "spindle/term_exception.hpp"
@@ -48,7 +49,10 @@ struct SpawnRequestOptions {
   bool monitor = false;  ///< monitored by the requester, under the request's reference
 };
 
-class Process {
+/// A process and whatever derives from it live in the runtime's memory: a spawn builds
+/// one on one worker and its exit frees it on another, which that allocator takes without
+/// a lock that every worker shares.
+class Process : public detail::RuntimeAllocated {
  public:
   explicit Process(ProcessMode mode = ProcessMode::passive) noexcept : mode_(mode) {}
   virtual ~Process();

@@ -40,6 +40,9 @@ struct RuntimeAllocated {
   static void operator delete(void* p, std::align_val_t alignment) noexcept {
     deallocate_aligned(p, static_cast<std::size_t>(alignment));
   }
+  // A class's own operator new hides the global placement form; this brings it back.
+  static void* operator new(std::size_t, void* place) noexcept { return place; }
+  static void operator delete(void*, void*) noexcept {}
 };
 
 }  // namespace spindle::detail
