@@ -1,6 +1,7 @@
 #include "process_table.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 #include "process_control.hpp"
 
