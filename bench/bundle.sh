@@ -19,15 +19,25 @@ rm -rf "$out"
 mkdir -p "$out/lib" "$out/bin" "$out/erlang/bin" "$out/erlang/$erts/bin" "$out/erlang/lib"
 
 # Every library an ELF file loads, by the path this machine resolves it to.
-libraries() { ldd "$1" | awk '/=> \// {print $3} /^\t\/.*ld-linux/ {print $1}'; }
+libraries() {
+  local found
+  found=$(ldd "$1")
+  if grep -q "not found" <<< "$found"; then
+    echo "bundle.sh: $1 needs libraries this machine lacks:" >&2
+    grep "not found" <<< "$found" >&2
+    return 1
+  fi
+  awk '/=> \// {print $3} /^\t\/.*ld-linux/ {print $1}' <<< "$found"
+}
 
 # Puts ELF file $1 at DIR/$2.real, and at DIR/$2 a script that runs it through the bundled
 # loader, found relative to the script. The program sees the script's path as argv[0]:
 # escript reads its own name there, and looks for `erl` beside it.
 wrap() {
   cp "$1" "$out/$2.real"
-  local lib up
-  for lib in $(libraries "$1"); do cp -n "$lib" "$out/lib/"; done
+  local libs lib up
+  libs=$(libraries "$1")
+  for lib in $libs; do [ -e "$out/lib/$(basename "$lib")" ] || cp "$lib" "$out/lib/"; done
   up=$(dirname "$2" | sed 's|[^/][^/]*|..|g')
   printf '#!/bin/sh\nlib="$(dirname "$0")/%s/lib"\n%s\n' "$up" \
     'exec "$lib/ld-linux-x86-64.so.2" --library-path "$lib" --argv0 "$0" "$0.real" "$@"' > "$out/$2"

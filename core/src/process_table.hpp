@@ -4,8 +4,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <oneapi/tbb/spin_mutex.h>
 #include <vector>
+
+#include <oneapi/tbb/spin_mutex.h>
 
 #include "direct_table.hpp"
 #include "spindle/term.hpp"
@@ -48,12 +49,12 @@ class ProcessTable {
 
  private:
   // A spin lock (it backs off, then yields): an insert or an erase holds it for a few
-  // dozen instructions, so a spawn and an exit that meet on a shard are better served by
+  // dozen instructions (a resize, which is rare, for longer), so a spawn and an exit that meet on a shard are better served by
   // waiting a moment than by a futex sleep and wake-up. Lookups by number (pids from the
   // wire, stop) are rare next to them.
   struct alignas(64) Shard {
     mutable tbb::spin_mutex mutex;
-    DirectTable<ProcessControl> processes;  // by number with the shard bits taken out
+    DirectTable<ProcessControl> processes;  // by number / kShards
     Retired retired;
   };
   Shard& shard(std::uint32_t key) const noexcept { return shards_[key % kShards]; }
