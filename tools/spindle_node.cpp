@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
   bool io_runs_processes = spindle::dist::DistributionOptions{}.io_runs_processes;
   app.add_option("--io-runs-processes", io_runs_processes,
                  "the I/O thread runs a process that a message it read wakes, for a short while (true/false)");
+  bool local_carrier = spindle::dist::DistributionOptions{}.local_carrier;
+  app.add_option("--local-carrier", local_carrier,
+                 "Spindle nodes on this machine connect over a Unix domain socket instead of TCP (true/false)");
   auto busy_wait = static_cast<unsigned>(
       std::chrono::duration_cast<std::chrono::microseconds>(spindle::SchedulerOptions{}.busy_wait).count());
   app.add_option("--busy-wait", busy_wait,
@@ -124,7 +127,8 @@ int main(int argc, char** argv) {
                  .io_busy_wait = std::chrono::microseconds(io_busy_wait),
                  .read_gather = std::chrono::microseconds(read_gather),
                  .io_runs_processes = io_runs_processes,
-                 .tls = tls.certfile.empty() ? std::nullopt : std::optional(tls)});
+                 .tls = tls.certfile.empty() ? std::nullopt : std::optional(tls),
+                 .local_carrier = local_carrier});
       if (demo) {
         spindle::demo::start_echo(node);
         spindle::demo::register_functions(node);

@@ -17,5 +17,7 @@ namespace spindle::dist {
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+/// Unix domain stream sockets: the local carrier between Spindle nodes on one machine.
+using local_stream = asio::local::stream_protocol;
 using boost::system::error_code;
 }  // namespace spindle::dist

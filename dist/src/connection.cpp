@@ -40,13 +40,13 @@ Connection::Connection(Distribution::Impl& owner, Peer& peer, Transport transpor
       peer_(peer),
       transport_(std::move(transport)),
       who_(std::move(who)),
-      address_(peer_address(transport_.socket())),
+      address_(transport_.peer_address()),
       flags_(shared_flags),
       reader_(owner.options.limits),
       writer_((shared_flags & flags::dist_hdr_atom_cache) != 0),
-      wake_(transport_.socket().get_executor()),
-      tick_timer_(transport_.socket().get_executor()),
-      gather_timer_(transport_.socket().get_executor()) {}
+      wake_(transport_.executor()),
+      tick_timer_(transport_.executor()),
+      gather_timer_(transport_.executor()) {}
 
 Connection::~Connection() {
   for (NodeList* list : {&own_, &backlog_, &written_})
@@ -54,9 +54,8 @@ Connection::~Connection() {
 }
 
 void Connection::start() {
-  error_code ignored;
-  transport_.socket().set_option(tcp::no_delay(true), ignored);
-  const auto executor = transport_.socket().get_executor();
+  transport_.set_no_delay();
+  const auto executor = transport_.executor();
   asio::co_spawn(executor, read_loop(), asio::detached);
   asio::co_spawn(executor, write_loop(), asio::detached);
   asio::co_spawn(executor, tick_loop(), asio::detached);
@@ -224,7 +223,7 @@ asio::awaitable<std::size_t> Connection::read_next(asio::mutable_buffer into) {
       }
     } spinning{owner_.spinning_reader, this};
     spinning.reader = this;
-    const auto executor = transport_.socket().get_executor();
+    const auto executor = transport_.executor();
     const auto until = Clock::now() + busy_wait;
     for (std::size_t empty_reads = 1;; ++empty_reads) {
       if (Clock::now() - turn_began_ >= kTurn) {

@@ -14,6 +14,7 @@
 #include "global_name_server.hpp"
 #include "handshake_io.hpp"
 #include "io_loop.hpp"
+#include "local_carrier.hpp"
 #include "log.hpp"
 #include "net_kernel.hpp"
 #include "rpc.hpp"
@@ -129,6 +130,7 @@ asio::awaitable<void> Distribution::Impl::register_with_epmd() {
   entry.node_type = options.hidden ? 72 : 77;
   entry.lowest_version = 6;
   entry.highest_version = 6;
+  if (local_acceptor) entry.extra = local_carrier::advertise(local_acceptor->local_endpoint());
   for (int attempt = 0;; ++attempt) {
     try {
       registration = co_await EpmdRegistration::register_node("127.0.0.1", epmd_port, entry);
@@ -325,8 +327,15 @@ asio::awaitable<void> Distribution::Impl::connect(Peer& peer, std::uint64_t atte
     tcp::resolver resolver(io);
     const auto endpoints =
         co_await resolver.async_resolve(host, std::to_string(found->port), asio::use_awaitable);
-    tcp::socket socket(io);
-    {
+    // A Spindle node on this machine that advertises the local carrier is reached there,
+    // anything else (or that, when it fails) over TCP.
+    std::optional<Transport> carrier;
+    if (uses_local_carrier())
+      if (const auto where = local_carrier::advertised(found->extra))
+        if (local_carrier::on_this_machine(endpoints, host, split_node_name(name.text()).second))
+          if (auto local = co_await connect_locally(full, *where)) carrier.emplace(std::move(*local));
+    if (!carrier) {
+      tcp::socket socket(io);
       detail::Deadline deadline(io.get_executor(), options.setup_time, [&socket] {
         error_code ignored;
         socket.close(ignored);
@@ -334,8 +343,9 @@ asio::awaitable<void> Distribution::Impl::connect(Peer& peer, std::uint64_t atte
       error_code ec;
       co_await connect_to(socket, endpoints, ec);
       if (ec) throw boost::system::system_error(ec, "connect");
+      carrier.emplace(transport(std::move(socket)));
     }
-    Transport link = transport(std::move(socket));
+    Transport link = std::move(*carrier);
     Handshake handshake = Handshake::initiate(handshake_config(), full);
     co_await run_handshake(link, handshake, options.setup_time, host);
     if (superseded()) {  // the peer's own connection won meanwhile
@@ -392,22 +402,26 @@ HandshakeStatus Distribution::Impl::decide(const HandshakePeer& who) {
   return HandshakeStatus::not_allowed;
 }
 
-asio::awaitable<void> Distribution::Impl::accept_loop() {
+template <class Acceptor>
+asio::awaitable<void> Distribution::Impl::accept_loop(Acceptor& listener) {
   for (;;) {
     error_code ec;
-    tcp::socket socket = co_await accept_from(*acceptor, ec);
-    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    auto socket = co_await accept_from(listener, ec);
+    if (ec == asio::error::operation_aborted || !listener.is_open()) co_return;
     if (ec) {
       log().warn("{}: accept failed: {}", name.text(), ec.message());
       continue;
     }
-    asio::co_spawn(io, accept_one(std::move(socket)), asio::detached);
+    if constexpr (std::is_same_v<decltype(socket), tcp::socket>) {
+      asio::co_spawn(io, accept_one(transport(std::move(socket))), asio::detached);
+    } else {
+      asio::co_spawn(io, accept_one(Transport(std::move(socket))), asio::detached);
+    }
   }
 }
 
-asio::awaitable<void> Distribution::Impl::accept_one(tcp::socket socket) {
-  const std::string from = peer_address(socket);
-  Transport link = transport(std::move(socket));
+asio::awaitable<void> Distribution::Impl::accept_one(Transport link) {
+  const std::string from = link.peer_address();
   Handshake handshake = Handshake::accept(handshake_config(), [this](const HandshakePeer& who) { return decide(who); });
   try {
     co_await run_handshake(link, handshake, options.setup_time);
@@ -435,6 +449,21 @@ asio::awaitable<void> Distribution::Impl::accept_one(tcp::socket socket) {
 
 Transport Distribution::Impl::transport(tcp::socket socket) {
   return tls ? Transport(std::move(socket), *tls) : Transport(std::move(socket));
+}
+
+asio::awaitable<std::optional<Transport>> Distribution::Impl::connect_locally(const std::string& peer_name,
+                                                                             const local_stream::endpoint& where) {
+  local_stream::socket socket(io);
+  detail::Deadline deadline(io.get_executor(), options.setup_time, [&socket] {
+    error_code ignored;
+    socket.close(ignored);
+  });
+  error_code ec;
+  co_await dist::connect_locally(socket, where, ec);
+  if (!ec) co_return Transport(std::move(socket));
+  log().info("{}: {} advertises a local socket, but connecting to it failed ({}); connecting over TCP",
+             name.text(), peer_name, ec.message());
+  co_return std::nullopt;
 }
 
 void Distribution::Impl::install(Peer& peer, Transport link, const Handshake& handshake) {
@@ -472,10 +501,9 @@ void Distribution::Impl::connection_closed(Peer& peer, Connection& connection, c
 
 void Distribution::Impl::shutdown() {
   closed.store(true, std::memory_order_release);
-  if (acceptor) {
-    error_code ignored;
-    acceptor->close(ignored);
-  }
+  error_code ignored;
+  if (acceptor) acceptor->close(ignored);
+  if (local_acceptor) local_acceptor->close(ignored);
   if (registration) registration->close();
   if (embedded_epmd) embedded_epmd->close();
 }
@@ -510,7 +538,13 @@ Distribution::Distribution(Node& node, DistributionOptions options)
       listen_on(*d.acceptor, tcp::endpoint(d.listen_address, d.options.listen_port), ec);
       if (ec) throw boost::system::system_error(ec, "listen");
       d.listen_port = d.acceptor->local_endpoint().port();
-      asio::co_spawn(d.io, d.accept_loop(), asio::detached);
+      asio::co_spawn(d.io, d.accept_loop(*d.acceptor), asio::detached);
+      if (d.uses_local_carrier()) {
+        d.local_acceptor.emplace(d.io);
+        listen_locally(*d.local_acceptor, ec);
+        if (ec) throw boost::system::system_error(ec, "listen on a local socket");
+        asio::co_spawn(d.io, d.accept_loop(*d.local_acceptor), asio::detached);
+      }
     });
     std::promise<void> registered;
     asio::co_spawn(d.io, d.register_with_epmd(), [&registered](std::exception_ptr e) {
@@ -542,7 +576,8 @@ Distribution::Distribution(Node& node, DistributionOptions options)
                          [&node](std::span<const Term>) { return processes_term(node.process_stats()); });
   node.set_remote_router(std::make_shared<Router>(impl_));
   log().info("{}: distribution up on port {} ({}, EPMD port {}{})", node.name().text(), d.listen_port,
-             d.tls ? "TLS" : "TCP", d.epmd_port, d.serving_epmd ? ", embedded" : "");
+             d.tls ? "TLS" : d.local_acceptor ? "TCP, and a local socket for Spindle nodes on this machine" : "TCP",
+             d.epmd_port, d.serving_epmd ? ", embedded" : "");
 }
 
 Distribution::~Distribution() {

@@ -51,10 +51,17 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   void queue_overflowed(Peer& peer);
   void start_connecting(Peer& peer);
   asio::awaitable<void> connect(Peer& peer, std::uint64_t attempt);
-  asio::awaitable<void> accept_loop();
-  asio::awaitable<void> accept_one(tcp::socket socket);
+  /// Accepts connections on `acceptor` (TCP, or the local carrier's) until it closes.
+  template <class Acceptor>
+  asio::awaitable<void> accept_loop(Acceptor& listener);
+  asio::awaitable<void> accept_one(Transport link);
   /// A connection's transport over `socket`: TLS when the node uses it.
   Transport transport(tcp::socket socket);
+  /// Connects to `where`, the local carrier a node on this machine advertised; none
+  /// (and a log line) when that fails, so that the caller goes on over TCP.
+  asio::awaitable<std::optional<Transport>> connect_locally(const std::string& peer_name, const local_stream::endpoint& where);
+  /// Whether this node listens on, and connects through, the local carrier.
+  bool uses_local_carrier() const noexcept { return options.local_carrier && !tls; }
   /// The acceptor's answer to a node announcing itself (simultaneous connects and all).
   HandshakeStatus decide(const HandshakePeer& who);
   /// A handshake finished: `transport` carries `peer`'s traffic from now on.
@@ -83,6 +90,7 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
 
   // I/O thread
   std::optional<tcp::acceptor> acceptor;
+  std::optional<local_stream::acceptor> local_acceptor;  // with uses_local_carrier()
   std::unique_ptr<EpmdServer> embedded_epmd;
   std::unique_ptr<EpmdRegistration> registration;
   std::atomic<bool> serving_epmd{false};

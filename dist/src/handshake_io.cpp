@@ -35,7 +35,7 @@ asio::awaitable<void> write_packets(Transport& transport, const std::vector<Pack
 
 asio::awaitable<void> run_handshake(Transport& transport, Handshake& handshake, std::chrono::milliseconds timeout,
                                     const std::string& host) {
-  detail::Deadline deadline(transport.socket().get_executor(), timeout, [&transport] { transport.close(); });
+  detail::Deadline deadline(transport.executor(), timeout, [&transport] { transport.close(); });
   try {
     if (transport.is_tls()) {
       try {

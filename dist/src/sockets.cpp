@@ -4,12 +4,6 @@
 
 namespace spindle::dist {
 
-std::string peer_address(const tcp::socket& socket) {
-  error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  return ec ? std::string("?") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
-
 void close_on_exec(int native_handle) noexcept {
   const int flags = ::fcntl(native_handle, F_GETFD);
   if (flags >= 0) ::fcntl(native_handle, F_SETFD, flags | FD_CLOEXEC);
@@ -37,10 +31,21 @@ asio::awaitable<void> connect_to(tcp::socket& socket, const tcp::resolver::resul
   }
 }
 
-asio::awaitable<tcp::socket> accept_from(tcp::acceptor& acceptor, error_code& ec) {
-  tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) close_on_exec(socket);
-  co_return socket;
+void listen_locally(local_stream::acceptor& acceptor, error_code& ec) {
+  acceptor.open(local_stream(), ec);
+  if (ec) return;
+  close_on_exec(acceptor);
+  // An endpoint with an empty path is only the address family: bind() then autobinds.
+  acceptor.bind(local_stream::endpoint(), ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+}
+
+asio::awaitable<void> connect_locally(local_stream::socket& socket, const local_stream::endpoint& endpoint,
+                                      error_code& ec) {
+  socket.open(local_stream(), ec);
+  if (ec) co_return;
+  close_on_exec(socket);
+  co_await socket.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
 }
 
 }  // namespace spindle::dist

@@ -11,9 +11,6 @@
 
 namespace spindle::dist {
 
-/// "ADDRESS:PORT" of the other end of `socket` ("?" when it is gone), for the log.
-std::string peer_address(const tcp::socket& socket);
-
 /// Sets FD_CLOEXEC on an open socket or acceptor.
 void close_on_exec(int native_handle) noexcept;
 template <class Socket>
@@ -31,7 +28,21 @@ void listen_on(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, error_cod
 /// by a deadline) ends the search with operation_aborted.
 asio::awaitable<void> connect_to(tcp::socket& socket, const tcp::resolver::results_type& endpoints, error_code& ec);
 
-/// Accepts the next connection on `acceptor`, close-on-exec.
-asio::awaitable<tcp::socket> accept_from(tcp::acceptor& acceptor, error_code& ec);
+/// Opens `acceptor` close-on-exec on a Unix domain socket in Linux's abstract namespace,
+/// under a name the kernel picks (autobind: unique, and gone with the socket, so nothing
+/// is left in the file system), and listening.
+void listen_locally(local_stream::acceptor& acceptor, error_code& ec);
+
+/// Connects `socket` to the Unix domain socket at `endpoint`, opening it close-on-exec.
+asio::awaitable<void> connect_locally(local_stream::socket& socket, const local_stream::endpoint& endpoint,
+                                      error_code& ec);
+
+/// Accepts the next connection on `acceptor` (TCP or local), close-on-exec.
+template <class Acceptor>
+asio::awaitable<typename Acceptor::protocol_type::socket> accept_from(Acceptor& acceptor, error_code& ec) {
+  auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) close_on_exec(socket);
+  co_return socket;
+}
 
 }  // namespace spindle::dist

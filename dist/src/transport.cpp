@@ -5,6 +5,20 @@
 
 namespace spindle::dist {
 
+std::string Transport::peer_address() const {
+  if (is_local()) return "local socket";
+  const tcp::socket& socket = is_tls() ? std::get<TlsStream>(stream_).next_layer() : std::get<tcp::socket>(stream_);
+  error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+void Transport::set_no_delay() noexcept {
+  error_code ignored;
+  if (auto* tls = std::get_if<TlsStream>(&stream_)) tls->next_layer().set_option(tcp::no_delay(true), ignored);
+  if (auto* socket = std::get_if<tcp::socket>(&stream_)) socket->set_option(tcp::no_delay(true), ignored);
+}
+
 asio::awaitable<void> Transport::start(bool client, const std::string& host) {
   auto* tls = std::get_if<TlsStream>(&stream_);
   if (tls == nullptr) co_return;

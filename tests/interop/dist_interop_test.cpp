@@ -272,8 +272,9 @@ TEST_F(DistInterop, KillingTheErlangNodeGivesNoconnection) {
 TEST_F(DistInterop, KillingASpindleNodeGivesNoconnectionToErlang) {
   SpindleNode harness("harness@127.0.0.1", epmd_port);
   ErlangNode beam(beam_name("beam"), erlang_options());
+  // TCP between the two Spindle nodes here (local_carrier_test.cpp has the local socket).
   ChildProcess other({SPINDLE_NODE_BINARY, "--name", "other@127.0.0.1", "--cookie", kCookie, "--demo", "--epmd-port",
-                      std::to_string(epmd_port)});
+                      std::to_string(epmd_port), "--local-carrier", "false"});
   test::wait_ready(other, "ready other@127.0.0.1", 30s);
   const Pid me = harness.inbox.pid();
   // A worker on the other Spindle node, watched and linked from Erlang.
@@ -534,8 +535,9 @@ TEST_F(DistInterop, TwoSpindleNodesAndABeamNodeAllTalk) {
   // This one's I/O thread sleeps as soon as it is idle; the other node busy-waits first
   // (the default): both ways of running the I/O thread carry the same traffic.
   SpindleNode spin("spin@127.0.0.1", epmd_port, {.io_busy_wait = std::chrono::microseconds(0)});
+  // TCP between the two Spindle nodes here (local_carrier_test.cpp has the local socket).
   ChildProcess other({SPINDLE_NODE_BINARY, "--name", "other@127.0.0.1", "--cookie", kCookie, "--demo", "--epmd-port",
-                      std::to_string(epmd_port)});
+                      std::to_string(epmd_port), "--local-carrier", "false"});
   test::wait_ready(other, "ready other@127.0.0.1", 30s);
   ErlangNode beam(beam_name("beam"), erlang_options());
   const Atom other_name = atom("other@127.0.0.1");

@@ -108,12 +108,19 @@ struct DistributionOptions {
   FrameLimits limits = {};
   /// TLS for every connection; none: plain TCP (Erlang's default, inet_tcp_dist).
   std::optional<TlsOptions> tls;
+  /// Spindle nodes on one machine connect over a Unix domain socket rather than TCP over
+  /// loopback: the same handshake (cookie and all) and frames, with less of the kernel's
+  /// work per byte. The node listens on one too, in Linux's abstract namespace (reachable
+  /// from its network namespace, as its TCP port is), and advertises it in the Extra field
+  /// of its EPMD registration; Erlang nodes ignore that and use TCP. Connecting falls back
+  /// to TCP when the local socket cannot be reached. Off: TCP only. Never with `tls`.
+  bool local_carrier = true;
 };
 
 /// One connection to another node, as `Distribution::connection_stats` reads it.
 struct ConnectionStats {
   Atom node;
-  std::string address;  ///< the peer's "IP:PORT"
+  std::string address;  ///< the peer's "IP:PORT", or "local socket" (local_carrier)
   bool tls = false;
   std::chrono::nanoseconds up{0};  ///< how long it has been up
   std::uint64_t bytes_in = 0;      ///< received, frames and ticks (the TCP payload, or what TLS decrypted)

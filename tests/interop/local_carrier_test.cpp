@@ -1,0 +1,141 @@
+// The local carrier: Spindle nodes on one machine connect over a Unix domain socket that
+// each advertises in EPMD's Extra field, and fall back to TCP when it cannot be reached.
+// Erlang nodes, and Spindle nodes told to use TCP only, go on over TCP.
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include "epmd_client.hpp"
+#include "erlang_node.hpp"
+#include "local_carrier.hpp"
+#include "spindle_fixture.hpp"
+#include "spindle/dist/distribution.hpp"
+#include "log_capture.hpp"
+
+namespace spindle {
+namespace {
+
+using namespace std::chrono_literals;
+using test::DistInterop;
+using test::ErlangNode;
+using test::SpindleNode;
+
+// The address of `node`'s connection to `peer` ("local socket", or "IP:PORT").
+std::string address_of_connection(const dist::Distribution& node, Atom peer) {
+  for (const dist::ConnectionStats& c : node.connection_stats())
+    if (c.node == peer) return c.address;
+  return "no connection";
+}
+
+// A demo worker on `on`, spawned through its echo from `by`: its pid comes over the
+// connection, as any remote pid does (a Pid object handed from one node to the other in
+// this process would reach the process directly, without the connection).
+Pid remote_worker(SpindleNode& by, SpindleNode& on) {
+  by.node.send(RegisteredName{atom("echo"), on.node.name()}, tuple(atom("spawn_worker"), by.inbox.pid()));
+  const auto reply = by.next("worker");
+  if (!reply) throw std::runtime_error("no worker");
+  return reply->as_tuple()[1].as_pid();
+}
+
+// `from` sends a message to `to`'s echo and gets it back.
+void expect_echo(SpindleNode& from, SpindleNode& to, const Term& message) {
+  from.node.send(RegisteredName{atom("echo"), to.node.name()}, tuple(from.inbox.pid(), message));
+  EXPECT_EQ(from.inbox.receive(20s), message);
+}
+
+TEST(LocalCarrier, TheAdvertisementNamesTheSocketItCameFrom) {
+  const dist::local_stream::endpoint where(std::string("\0spindle-test\x01\xff", 16));
+  const std::string extra = dist::local_carrier::advertise(where);
+  EXPECT_EQ(extra.rfind("spindle-local:", 0), 0u) << extra;
+  const auto back = dist::local_carrier::advertised(extra);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->path(), where.path());
+}
+
+TEST(LocalCarrier, AnythingElseInExtraAdvertisesNothing) {
+  const std::string too_long = "spindle-local:" + std::string(2 * 108, 'a');  // over sun_path
+  for (const std::string& extra :
+       std::vector<std::string>{"", "spindle-local:", "spindle-local:abc", "spindle-local:zz", "something else", too_long})
+    EXPECT_FALSE(dist::local_carrier::advertised(extra).has_value()) << extra;
+}
+
+TEST_F(DistInterop, TwoSpindleNodesOnOneMachineTalkOverALocalSocket) {
+  SpindleNode a("a@127.0.0.1", epmd_port);
+  SpindleNode b("b@127.0.0.1", epmd_port);
+  expect_echo(a, b, atom("hello"));
+  EXPECT_EQ(address_of_connection(a.dist, b.node.name()), "local socket");
+  EXPECT_EQ(address_of_connection(b.dist, a.node.name()), "local socket");
+  // Large messages, both ways: frames read into binaries of their own.
+  expect_echo(a, b, binary(std::string(8 << 20, 'x')));
+  expect_echo(b, a, binary(std::string(3 << 20, 'y')));
+  // Signals: a monitor across the connection keeps the exit reason, and another gets
+  // noconnection when the connection goes.
+  const Pid me = a.inbox.pid();
+  const Pid watcher = a.worker();
+  const Pid target = remote_worker(a, b);
+  a.node.send(watcher, tuple(atom("monitor"), target, me));
+  a.node.send(target, tuple(me, atom("ping")));  // answered after the monitor is in place
+  ASSERT_TRUE(a.inbox.receive(20s).has_value());
+  a.node.send(target, tuple(atom("exit"), atom("local_reason")));
+  EXPECT_EQ(a.next("down"), tuple(atom("down"), target, atom("local_reason")));
+  const Pid second = remote_worker(a, b);
+  a.node.send(watcher, tuple(atom("monitor"), second, me));
+  a.node.send(second, tuple(me, atom("ping")));
+  ASSERT_TRUE(a.inbox.receive(20s).has_value());
+  b.dist.close();
+  EXPECT_EQ(a.next("down"), tuple(atom("down"), second, atoms::noconnection));
+}
+
+TEST_F(DistInterop, TheLocalSocketIsFoundThroughDebiansEpmdToo) {
+  const auto epmd = test::start_epmd(epmd_port);
+  SpindleNode a("a@127.0.0.1", epmd_port, {.embedded_epmd = false});
+  SpindleNode b("b@127.0.0.1", epmd_port, {.embedded_epmd = false});
+  expect_echo(a, b, atom("hello"));
+  EXPECT_EQ(address_of_connection(a.dist, b.node.name()), "local socket");
+}
+
+TEST_F(DistInterop, ErlangNodesAndTcpOnlySpindleNodesUseTcp) {
+  SpindleNode advertising("a@127.0.0.1", epmd_port);
+  SpindleNode tcp_only("t@127.0.0.1", epmd_port, {.local_carrier = false});
+  expect_echo(tcp_only, advertising, atom("hello"));
+  EXPECT_EQ(address_of_connection(advertising.dist, tcp_only.node.name()).rfind("127.0.0.1:", 0), 0u);
+  // And the other way: the node that advertises finds no advertisement.
+  ErlangNode beam(beam_name("beam"), erlang_options());
+  EXPECT_TRUE(advertising.dist.ping(beam.name()));
+  EXPECT_EQ(address_of_connection(advertising.dist, beam.name()).rfind("127.0.0.1:", 0), 0u);
+  // BEAM reads the Extra field and goes on over TCP.
+  EXPECT_EQ(advertising.call(beam.name(), "ping", {advertising.node.name()}), atom("pong"));
+}
+
+TEST_F(DistInterop, ALocalSocketThatCannotBeReachedFallsBackToTcp) {
+  test::LogCapture& log = test::LogCapture::install();
+  const std::size_t since = log.count();
+  SpindleNode a("a@127.0.0.1", epmd_port);
+  // b registers with an EPMD of its own; a's EPMD knows b by its TCP port and an
+  // advertisement of a socket nobody listens on.
+  const std::uint16_t other_epmd = test::free_port();
+  SpindleNode b("b@127.0.0.1", other_epmd);
+  dist::epmd::NodeEntry entry;
+  entry.name = "b";
+  entry.port = b.dist.listen_port();
+  entry.node_type = 72;
+  entry.extra = dist::local_carrier::advertise(
+      dist::local_stream::endpoint(std::string("\0spindle-test-nobody-", 21) + std::to_string(::getpid())));
+  dist::asio::io_context io;
+  std::unique_ptr<dist::EpmdRegistration> registration;
+  dist::asio::co_spawn(
+      io, [&]() -> dist::asio::awaitable<void> {
+        registration = co_await dist::EpmdRegistration::register_node("127.0.0.1", epmd_port, entry);
+      },
+      dist::asio::detached);
+  io.run();
+  ASSERT_TRUE(registration);
+
+  expect_echo(a, b, atom("hello"));
+  EXPECT_EQ(address_of_connection(a.dist, b.node.name()).rfind("127.0.0.1:", 0), 0u);
+  EXPECT_FALSE(log.lines_containing("connecting to it failed", since).empty());
+}
+
+}  // namespace
+}  // namespace spindle
