@@ -96,6 +96,11 @@ TEST_F(TlsInterop, SpindleNodesTalkOverTls) {
   test::wait_ready(other, "ready other@127.0.0.1", 30s);
   spin.node.send(RegisteredName{atom("echo"), atom("other@127.0.0.1")}, tuple(spin.inbox.pid(), atom("over_tls")));
   EXPECT_EQ(spin.inbox.receive(20s), atom("over_tls"));
+  // TLS over TCP: nodes with TLS neither advertise nor use the local carrier.
+  const auto connections = spin.dist.connection_stats();
+  ASSERT_EQ(connections.size(), 1u);
+  EXPECT_TRUE(connections[0].tls);
+  EXPECT_EQ(connections[0].address.rfind("127.0.0.1:", 0), 0u) << connections[0].address;
   other.signal(SIGTERM);
   EXPECT_EQ(other.wait(30s), 0) << other.output();
 }
