@@ -412,11 +412,7 @@ asio::awaitable<void> Distribution::Impl::accept_loop(Acceptor& listener) {
       log().warn("{}: accept failed: {}", name.text(), ec.message());
       continue;
     }
-    if constexpr (std::is_same_v<decltype(socket), tcp::socket>) {
-      asio::co_spawn(io, accept_one(transport(std::move(socket))), asio::detached);
-    } else {
-      asio::co_spawn(io, accept_one(Transport(std::move(socket))), asio::detached);
-    }
+    asio::co_spawn(io, accept_one(transport(std::move(socket))), asio::detached);
   }
 }
 
@@ -451,6 +447,8 @@ Transport Distribution::Impl::transport(tcp::socket socket) {
   return tls ? Transport(std::move(socket), *tls) : Transport(std::move(socket));
 }
 
+Transport Distribution::Impl::transport(local_stream::socket socket) { return Transport(std::move(socket)); }
+
 asio::awaitable<std::optional<Transport>> Distribution::Impl::connect_locally(const std::string& peer_name,
                                                                              const local_stream::endpoint& where) {
   local_stream::socket socket(io);
@@ -460,7 +458,7 @@ asio::awaitable<std::optional<Transport>> Distribution::Impl::connect_locally(co
   });
   error_code ec;
   co_await dist::connect_locally(socket, where, ec);
-  if (!ec) co_return Transport(std::move(socket));
+  if (!ec) co_return transport(std::move(socket));
   log().info("{}: {} advertises a local socket, but connecting to it failed ({}); connecting over TCP",
              name.text(), peer_name, ec.message());
   co_return std::nullopt;

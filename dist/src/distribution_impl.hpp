@@ -57,6 +57,8 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   asio::awaitable<void> accept_one(Transport link);
   /// A connection's transport over `socket`: TLS when the node uses it.
   Transport transport(tcp::socket socket);
+  /// A connection's transport over a local carrier socket (never TLS).
+  Transport transport(local_stream::socket socket);
   /// Connects to `where`, the local carrier a node on this machine advertised; none
   /// (and a log line) when that fails, so that the caller goes on over TCP.
   asio::awaitable<std::optional<Transport>> connect_locally(const std::string& peer_name, const local_stream::endpoint& where);
