@@ -3,8 +3,9 @@
 # four pairings, in one run on this machine (drivers alternate pairing by pairing, round
 # by round, so load on a shared machine falls on all; each figure is the median of the
 # rounds). Prints a Markdown table with each pairing's ratio to BEAM<->BEAM. Spindle drives
-# Spindle twice: over TCP, as every other pairing, and over the local carrier (a Unix
-# domain socket, which Spindle nodes on one machine use unless told otherwise).
+# Spindle three times: over TCP, as every other pairing; over the local carrier's Unix
+# domain socket; and through the shared-memory rings that socket is upgraded to (what
+# Spindle nodes on one machine use unless told otherwise).
 #   bench/compare_dist.sh [ROUNDS] [THREADS]    (defaults: 3 rounds, 2 threads per node)
 # WORKLOADS="bulk stream" runs only those. With pingpong, the TCP loopback floor under any
 # round trip, and with bulk, its ceiling over a one-way stream (bench/loopback_floor.cpp),
@@ -35,15 +36,16 @@ for log in bs ss; do
   grep -q '^ready' "$work/$log.log" || { echo "the $log server did not start:"; cat "$work/$log.log"; exit 1; }
 done
 
-drive() {  # drive DRIVER SERVER WORKLOAD N SIZE -> the result (DRIVER: beam, spindle or spindle_local)
+drive() {  # drive DRIVER SERVER WORKLOAD N SIZE -> the result (DRIVER: beam, spindle, spindle_local or spindle_shm)
   local driver=$1 target=$2@127.0.0.1 name="d$RANDOM"
   if [ "$driver" = beam ]; then
     erl_node "$name" -s dist_bench drive "$target" "$3" "$4" "$5"
   else
-    local local_carrier=false
-    [ "$driver" = spindle_local ] && local_carrier=true
+    local carrier=(--local-carrier false)
+    [ "$driver" = spindle_local ] && carrier=(--local-carrier true --shared-ring-bytes 0)
+    [ "$driver" = spindle_shm ] && carrier=(--local-carrier true)
     "$bin/spindle-dist-bench" drive --name "$name@127.0.0.1" --cookie "$cookie" --epmd-port "$port" \
-      --threads "$threads" --target "$target" --workload "$3" --n "$4" --size "$5" --local-carrier "$local_carrier"
+      --threads "$threads" --target "$target" --workload "$3" --n "$4" --size "$5" "${carrier[@]}"
   fi | awk '/^result/ {print $2}'
 }
 
@@ -57,7 +59,7 @@ cases=(
   "gen_call|20000|0|calls/s"
   "gen_call8|40000|0|calls/s"
 )
-pairings=("beam bs" "beam ss" "spindle bs" "spindle ss" "spindle_local ss")
+pairings=("beam bs" "beam ss" "spindle bs" "spindle ss" "spindle_local ss" "spindle_shm ss")
 if [ -n "${WORKLOADS:-}" ]; then
   chosen=()
   for c in "${cases[@]}"; do
@@ -104,15 +106,15 @@ ratio() {  # how many times better than BEAM<->BEAM (for set-up time, lower is b
 
 echo "Distribution over loopback, $rounds rounds, median; driver -> server; ratios against BEAM -> BEAM."
 echo
-echo "| workload | unit | BEAM->BEAM | BEAM->Spindle | Spindle->BEAM | Spindle->Spindle | Spindle->Spindle, local socket |"
-echo "|---|---|---|---|---|---|---|"
+echo "| workload | unit | BEAM->BEAM | BEAM->Spindle | Spindle->BEAM | Spindle->Spindle | Spindle->Spindle, local socket | Spindle->Spindle, shared memory |"
+echo "|---|---|---|---|---|---|---|---|"
 for c in "${cases[@]}"; do
   IFS='|' read -r workload n size unit <<<"$c"
   lower=0
   [ "$workload" = setup ] && lower=1
   bb=$(median "$workload" beam-bs)
   row="| $workload | $unit | $(printf '%.4g' "$bb")"
-  for p in beam-ss spindle-bs spindle-ss spindle_local-ss; do
+  for p in beam-ss spindle-bs spindle-ss spindle_local-ss spindle_shm-ss; do
     v=$(median "$workload" "$p")
     if [ -z "$v" ]; then
       row="$row | -"

@@ -184,6 +184,7 @@ int main(int argc, char** argv) {
   std::int64_t read_gather_us = dist::DistributionOptions{}.read_gather.count();
   bool io_runs_processes = dist::DistributionOptions{}.io_runs_processes;
   bool local_carrier = dist::DistributionOptions{}.local_carrier;
+  std::size_t shared_ring_bytes = dist::DistributionOptions{}.shared_ring_bytes;
   std::int64_t busy_wait_us = std::chrono::duration_cast<std::chrono::microseconds>(spindle::SchedulerOptions{}.busy_wait).count();
   for (CLI::App* sub : {app.add_subcommand("serve", "serve bench_server"), app.add_subcommand("drive", "run a workload")}) {
     sub->add_option("--name", name, "node name")->required();
@@ -199,6 +200,7 @@ int main(int argc, char** argv) {
     sub->add_option("--io-runs-processes", io_runs_processes, "the I/O thread runs the processes it wakes (true/false)");
     sub->add_option("--local-carrier", local_carrier,
                     "Spindle nodes on this machine connect over a Unix domain socket (true/false)");
+    sub->add_option("--shared-ring-bytes", shared_ring_bytes, "bytes of each shared-memory ring (0: none)");
     sub->add_option("--busy-wait", busy_wait_us, "microseconds an idle worker waits for work before it sleeps")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
   }
@@ -220,7 +222,8 @@ int main(int argc, char** argv) {
                                                   .io_busy_wait = std::chrono::microseconds(io_busy_wait_us),
                                                   .read_gather = std::chrono::microseconds(read_gather_us),
                                                   .io_runs_processes = io_runs_processes,
-                                                  .local_carrier = local_carrier});
+                                                  .local_carrier = local_carrier,
+                                                  .shared_ring_bytes = shared_ring_bytes});
     if (app.got_subcommand("serve")) {
       node.register_name(node.spawn<BenchServer>(), atom("bench_server"));
       node.register_function(atom("dist_bench"), atom("echo"), 1, [](std::span<const Term> args) { return args[0]; });

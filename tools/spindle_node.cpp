@@ -82,6 +82,10 @@ int main(int argc, char** argv) {
   bool local_carrier = spindle::dist::DistributionOptions{}.local_carrier;
   app.add_option("--local-carrier", local_carrier,
                  "Spindle nodes on this machine connect over a Unix domain socket instead of TCP (true/false)");
+  std::size_t shared_ring_bytes = spindle::dist::DistributionOptions{}.shared_ring_bytes;
+  app.add_option("--shared-ring-bytes", shared_ring_bytes,
+                 "bytes of each shared-memory ring between local-carrier nodes (0: the local socket carries the frames)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
   auto busy_wait = static_cast<unsigned>(
       std::chrono::duration_cast<std::chrono::microseconds>(spindle::SchedulerOptions{}.busy_wait).count());
   app.add_option("--busy-wait", busy_wait,
@@ -128,7 +132,8 @@ int main(int argc, char** argv) {
                  .read_gather = std::chrono::microseconds(read_gather),
                  .io_runs_processes = io_runs_processes,
                  .tls = tls.certfile.empty() ? std::nullopt : std::optional(tls),
-                 .local_carrier = local_carrier});
+                 .local_carrier = local_carrier,
+                 .shared_ring_bytes = shared_ring_bytes});
       if (demo) {
         spindle::demo::start_echo(node);
         spindle::demo::register_functions(node);

@@ -243,7 +243,7 @@ asio::awaitable<std::size_t> Connection::read_next(asio::mutable_buffer into) {
     }
   }
   // Decided here, not in gather: a coroutine call costs a frame even when it does nothing.
-  if (last_read_small_ && !wrote_since_read_ && owner_.options.read_gather.count() > 0 && !transport_.is_tls())
+  if (last_read_small_ && !wrote_since_read_ && owner_.options.read_gather.count() > 0 && transport_.can_gather())
     co_await gather();
   const std::size_t got = co_await transport_.read_some(into);
   turn_began_ = Clock::now();

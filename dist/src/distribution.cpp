@@ -348,11 +348,12 @@ asio::awaitable<void> Distribution::Impl::connect(Peer& peer, std::uint64_t atte
     Transport link = std::move(*carrier);
     Handshake handshake = Handshake::initiate(handshake_config(), full);
     co_await run_handshake(link, handshake, options.setup_time, host);
+    Transport carrier_ready = co_await share_memory(std::move(link));
     if (superseded()) {  // the peer's own connection won meanwhile
       log().info("{}: dropped a connection to {}: another attempt replaced this one", name.text(), full);
       co_return;
     }
-    install(peer, std::move(link), handshake);
+    install(peer, std::move(carrier_ready), handshake);
   } catch (const HandshakeError& e) {
     if (e.reason() == HandshakeError::Reason::lost_race && !superseded()) {
       // Both sides connected at once and the peer's attempt goes on: wait for it.
@@ -419,8 +420,10 @@ asio::awaitable<void> Distribution::Impl::accept_loop(Acceptor& listener) {
 asio::awaitable<void> Distribution::Impl::accept_one(Transport link) {
   const std::string from = link.peer_address();
   Handshake handshake = Handshake::accept(handshake_config(), [this](const HandshakePeer& who) { return decide(who); });
+  std::optional<Transport> ready;
   try {
     co_await run_handshake(link, handshake, options.setup_time);
+    ready.emplace(co_await share_memory(std::move(link)));
   } catch (const std::exception& e) {
     const std::string who = handshake.peer().name.empty() ? from : handshake.peer().name + " (" + from + ")";
     const auto* refusal = dynamic_cast<const HandshakeError*>(&e);
@@ -440,7 +443,7 @@ asio::awaitable<void> Distribution::Impl::accept_one(Transport link) {
     }
     co_return;
   }
-  install(peers.get(Atom(handshake.peer().name)), std::move(link), handshake);
+  install(peers.get(Atom(handshake.peer().name)), std::move(*ready), handshake);
 }
 
 Transport Distribution::Impl::transport(tcp::socket socket) {
@@ -462,6 +465,24 @@ asio::awaitable<std::optional<Transport>> Distribution::Impl::connect_locally(co
   log().info("{}: {} advertises a local socket, but connecting to it failed ({}); connecting over TCP",
              name.text(), peer_name, ec.message());
   co_return std::nullopt;
+}
+
+asio::awaitable<Transport> Distribution::Impl::share_memory(Transport link) {
+  local_stream::socket* socket = link.local_socket();
+  if (socket == nullptr) co_return link;
+  detail::Deadline deadline(io.get_executor(), options.setup_time, [socket] {
+    error_code ignored;
+    socket->close(ignored);
+  });
+  try {
+    auto rings = co_await share_rings(*socket, options.shared_ring_bytes);
+    if (rings) co_return Transport(std::move(rings));
+  } catch (const boost::system::system_error&) {
+    if (deadline.expired())
+      throw std::runtime_error("no ring offer came within " + std::to_string(options.setup_time.count()) + " ms");
+    throw;
+  }
+  co_return link;
 }
 
 void Distribution::Impl::install(Peer& peer, Transport link, const Handshake& handshake) {

@@ -67,6 +67,9 @@ struct Distribution::Impl : std::enable_shared_from_this<Distribution::Impl> {
   /// The acceptor's answer to a node announcing itself (simultaneous connects and all).
   HandshakeStatus decide(const HandshakePeer& who);
   /// A handshake finished: `transport` carries `peer`'s traffic from now on.
+  /// After the handshake on the local carrier: the shared-memory rings, when both nodes
+  /// use them (shared_ring_bytes); `link` itself otherwise.
+  asio::awaitable<Transport> share_memory(Transport link);
   void install(Peer& peer, Transport transport, const Handshake& handshake);
   /// A connection ended: the bookkeeping and the `noconnection` signals.
   void connection_closed(Peer& peer, Connection& connection, const std::string& why, bool failed);

@@ -7,6 +7,7 @@ namespace spindle::dist {
 
 std::string Transport::peer_address() const {
   if (is_local()) return "local socket";
+  if (is_shared_memory()) return "shared memory";
   const tcp::socket& socket = is_tls() ? std::get<TlsStream>(stream_).next_layer() : std::get<tcp::socket>(stream_);
   error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);

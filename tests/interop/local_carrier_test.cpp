@@ -1,6 +1,7 @@
 // The local carrier: Spindle nodes on one machine connect over a Unix domain socket that
-// each advertises in EPMD's Extra field, and fall back to TCP when it cannot be reached.
-// Erlang nodes, and Spindle nodes told to use TCP only, go on over TCP.
+// each advertises in EPMD's Extra field, and fall back to TCP when it cannot be reached;
+// after the handshake their frames go through shared-memory rings, unless one of them
+// has those off. Erlang nodes, and Spindle nodes told to use TCP only, go on over TCP.
 
 #include <gtest/gtest.h>
 
@@ -21,7 +22,7 @@ using test::DistInterop;
 using test::ErlangNode;
 using test::SpindleNode;
 
-// The address of `node`'s connection to `peer` ("local socket", or "IP:PORT").
+// The address of `node`'s connection to `peer` ("shared memory", "local socket", or "IP:PORT").
 std::string address_of_connection(const dist::Distribution& node, Atom peer) {
   for (const dist::ConnectionStats& c : node.connection_stats())
     if (c.node == peer) return c.address;
@@ -60,13 +61,13 @@ TEST(LocalCarrier, AnythingElseInExtraAdvertisesNothing) {
     EXPECT_FALSE(dist::local_carrier::advertised(extra).has_value()) << extra;
 }
 
-TEST_F(DistInterop, TwoSpindleNodesOnOneMachineTalkOverALocalSocket) {
-  SpindleNode a("a@127.0.0.1", epmd_port);
-  SpindleNode b("b@127.0.0.1", epmd_port);
+// Two nodes on the local carrier: messages both ways, large ones included, and signals
+// until b's distribution closes. `carrier`: what both say their connection runs over.
+void expect_they_talk(SpindleNode& a, SpindleNode& b, const std::string& carrier) {
   expect_echo(a, b, atom("hello"));
-  EXPECT_EQ(address_of_connection(a.dist, b.node.name()), "local socket");
-  EXPECT_EQ(address_of_connection(b.dist, a.node.name()), "local socket");
-  // Large messages, both ways: frames read into binaries of their own.
+  EXPECT_EQ(address_of_connection(a.dist, b.node.name()), carrier);
+  EXPECT_EQ(address_of_connection(b.dist, a.node.name()), carrier);
+  // Large messages, both ways, each larger than a ring: frames read into binaries of their own.
   expect_echo(a, b, binary(std::string(8 << 20, 'x')));
   expect_echo(b, a, binary(std::string(3 << 20, 'y')));
   // Signals: a monitor across the connection keeps the exit reason, and another gets
@@ -87,12 +88,24 @@ TEST_F(DistInterop, TwoSpindleNodesOnOneMachineTalkOverALocalSocket) {
   EXPECT_EQ(a.next("down"), tuple(atom("down"), second, atoms::noconnection));
 }
 
+TEST_F(DistInterop, TwoSpindleNodesOnOneMachineTalkThroughSharedMemory) {
+  SpindleNode a("a@127.0.0.1", epmd_port, {.shared_ring_bytes = 1 << 20});
+  SpindleNode b("b@127.0.0.1", epmd_port);
+  expect_they_talk(a, b, "shared memory");
+}
+
+TEST_F(DistInterop, ANodeWithoutRingsTalksOverTheLocalSocket) {
+  SpindleNode a("a@127.0.0.1", epmd_port);
+  SpindleNode b("b@127.0.0.1", epmd_port, {.shared_ring_bytes = 0});
+  expect_they_talk(a, b, "local socket");
+}
+
 TEST_F(DistInterop, TheLocalSocketIsFoundThroughDebiansEpmdToo) {
   const auto epmd = test::start_epmd(epmd_port);
   SpindleNode a("a@127.0.0.1", epmd_port, {.embedded_epmd = false});
   SpindleNode b("b@127.0.0.1", epmd_port, {.embedded_epmd = false});
   expect_echo(a, b, atom("hello"));
-  EXPECT_EQ(address_of_connection(a.dist, b.node.name()), "local socket");
+  EXPECT_EQ(address_of_connection(a.dist, b.node.name()), "shared memory");
 }
 
 TEST_F(DistInterop, ErlangNodesAndTcpOnlySpindleNodesUseTcp) {
