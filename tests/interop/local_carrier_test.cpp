@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <csignal>
+
 #include "epmd_client.hpp"
 #include "erlang_node.hpp"
 #include "local_carrier.hpp"
@@ -18,6 +20,7 @@ namespace spindle {
 namespace {
 
 using namespace std::chrono_literals;
+using test::ChildProcess;
 using test::DistInterop;
 using test::ErlangNode;
 using test::SpindleNode;
@@ -98,6 +101,27 @@ TEST_F(DistInterop, ANodeWithoutRingsTalksOverTheLocalSocket) {
   SpindleNode a("a@127.0.0.1", epmd_port);
   SpindleNode b("b@127.0.0.1", epmd_port, {.shared_ring_bytes = 0});
   expect_they_talk(a, b, "local socket");
+}
+
+TEST_F(DistInterop, KillingASpindleNodeAcrossSharedMemoryGivesNoconnection) {
+  SpindleNode a("a@127.0.0.1", epmd_port);
+  ChildProcess other({SPINDLE_NODE_BINARY, "--name", "other@127.0.0.1", "--cookie", test::kCookie, "--demo",
+                      "--epmd-port", std::to_string(epmd_port)});
+  test::wait_ready(other, "ready other@127.0.0.1", 30s);
+  const Atom other_name = atom("other@127.0.0.1");
+  const Pid me = a.inbox.pid();
+  a.node.send(RegisteredName{atom("echo"), other_name}, tuple(atom("spawn_worker"), me));
+  const auto reply = a.next("worker");
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(address_of_connection(a.dist, other_name), "shared memory");
+  const Pid target = reply->as_tuple()[1].as_pid();
+  const Pid watcher = a.worker();
+  a.node.send(watcher, tuple(atom("monitor"), target, me));
+  a.node.send(target, tuple(me, atom("ping")));
+  ASSERT_TRUE(a.inbox.receive(20s).has_value());
+  // Its rings stay mapped here; its socket's end tells us it is gone.
+  other.signal(SIGKILL);
+  EXPECT_EQ(a.next("down"), tuple(atom("down"), target, atoms::noconnection));
 }
 
 TEST_F(DistInterop, TheLocalSocketIsFoundThroughDebiansEpmdToo) {
