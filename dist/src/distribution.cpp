@@ -474,8 +474,19 @@ asio::awaitable<Transport> Distribution::Impl::share_memory(Transport link) {
     error_code ignored;
     socket->close(ignored);
   });
+  // A node that cannot make its ring (no memfd here, no memory) offers none, and the
+  // socket carries the frames.
+  std::optional<SharedRing> mine;
+  if (options.shared_ring_bytes > 0) {
+    try {
+      mine.emplace(SharedRing::create(options.shared_ring_bytes));
+    } catch (const std::exception& e) {
+      log().warn("{}: no shared-memory ring for a local connection ({}); its socket carries the frames", name.text(),
+                 e.what());
+    }
+  }
   try {
-    auto rings = co_await share_rings(*socket, options.shared_ring_bytes);
+    auto rings = co_await share_rings(*socket, std::move(mine));
     if (rings) co_return Transport(std::move(rings));
   } catch (const boost::system::system_error&) {
     if (deadline.expired())

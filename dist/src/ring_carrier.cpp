@@ -211,6 +211,10 @@ asio::awaitable<Offer> receive_offer(local_stream::socket& socket, Received& rec
 asio::awaitable<std::shared_ptr<RingCarrier>> share_rings(local_stream::socket& socket, std::size_t ring_bytes) {
   std::optional<SharedRing> mine;
   if (ring_bytes > 0) mine.emplace(SharedRing::create(ring_bytes));
+  co_return co_await share_rings(socket, std::move(mine));
+}
+
+asio::awaitable<std::shared_ptr<RingCarrier>> share_rings(local_stream::socket& socket, std::optional<SharedRing> mine) {
   send_offer(socket, mine ? mine->fd() : -1);
   Received received;
   const Offer offer = co_await receive_offer(socket, received);
@@ -226,7 +230,9 @@ asio::awaitable<std::shared_ptr<RingCarrier>> share_rings(local_stream::socket& 
                              (offered ? "1" : "0"));
   if (!mine || !offered) co_return nullptr;
   SharedRing theirs = SharedRing::adopt(received.take());
-  mine->release_fd();  // the peer has its own
+  // Both are mapped, and the peer has its own descriptor for ours.
+  mine->release_fd();
+  theirs.release_fd();
   auto carrier = std::make_shared<RingCarrier>(std::move(socket), std::move(*mine), std::move(theirs));
   carrier->start();
   co_return carrier;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "asio.hpp"
@@ -76,11 +77,13 @@ class RingCarrier : public std::enable_shared_from_this<RingCarrier> {
   std::string fault_;
 };
 
-/// After the handshake over a local socket, both nodes call this at once. Each offers a
-/// ring of `ring_bytes` for the bytes it sends (0: offers none) and takes the peer's
+/// After the handshake over a local socket, both nodes call this at once. Each offers
+/// `mine`, the ring for the bytes it sends (none: offers none), and takes the peer's
 /// offer. A started carrier, owning `socket`, when both offered; nullptr when either did
 /// not (the socket then carries the frames itself). Throws std::runtime_error on anything
 /// but a well-formed offer (what was wrong in it), boost::system::system_error on I/O.
+asio::awaitable<std::shared_ptr<RingCarrier>> share_rings(local_stream::socket& socket, std::optional<SharedRing> mine);
+/// The same with a new ring of `ring_bytes` (0: none).
 asio::awaitable<std::shared_ptr<RingCarrier>> share_rings(local_stream::socket& socket, std::size_t ring_bytes);
 
 }  // namespace spindle::dist

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstring>
 #include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,30 @@ TEST(SharedRing, APeerThatLiesAboutItsPositionIsRefused) {
   peer.written() = 100 + writer.capacity() + 1;  // more unread than the ring holds
   std::vector<std::uint8_t> into(10);
   EXPECT_THROW(reader.read(into.data(), into.size()), std::runtime_error);
+}
+
+TEST(SharedRing, NoPositionAPeerWritesMakesACopyLeaveTheRing) {
+  // Whatever the peer puts in the shared page, a read or write copies at most what the
+  // ring holds, inside it (ASan checks the bounds), or refuses.
+  SharedRing writer = SharedRing::create(SharedRing::kMinCapacity);
+  SharedRing reader = reader_of(writer);
+  PeerView peer(writer);
+  std::mt19937_64 random(7);
+  const std::uint64_t capacity = writer.capacity();
+  const std::vector<std::uint64_t> edges{0, 1, capacity - 1, capacity, capacity + 1, ~std::uint64_t{0}, ~std::uint64_t{0} - capacity};
+  std::vector<std::uint8_t> buffer(2 * capacity);
+  for (int i = 0; i < 2000; ++i) {
+    peer.written() = i < 49 ? edges[i % edges.size()] : random();
+    peer.read() = i < 49 ? edges[i / edges.size()] : random() % (2 * capacity);
+    try {
+      EXPECT_LE(reader.read(buffer.data(), buffer.size()), capacity);
+    } catch (const std::runtime_error&) {
+    }
+    try {
+      EXPECT_LE(writer.write(buffer.data(), buffer.size()), capacity);
+    } catch (const std::runtime_error&) {
+    }
+  }
 }
 
 TEST(SharedRing, OnlyASealedMemfdOfAValidSizeIsAdopted) {
