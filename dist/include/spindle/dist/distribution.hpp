@@ -96,8 +96,8 @@ struct DistributionOptions {
   /// the sender as well; the kernel does not wake the I/O thread for the bytes meanwhile
   /// (SO_RCVLOWAT), and the I/O thread does not poll while any connection waits so. The
   /// price: a message that follows another within this time may wait up to this long.
-  /// Plain TCP only. Zero: read again at once.
-  std::chrono::microseconds read_gather = std::chrono::microseconds(50);
+  /// Plain sockets only (not TLS or shared memory). Zero: read again at once.
+  std::chrono::microseconds read_gather = std::chrono::microseconds(100);
   /// The I/O thread runs a process that a message it read wakes, for a short while
   /// (Scheduler::RunWokenHere), instead of waking a worker for it: a request is read,
   /// handled and answered on one thread, as on a BEAM scheduler that polled the socket.
