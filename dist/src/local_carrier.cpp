@@ -7,7 +7,11 @@
 namespace spindle::dist::local_carrier {
 namespace {
 
-constexpr std::string_view kPrefix = "spindle-local:";
+// The protocol's version is in the prefix: "2" says that right after the handshake both
+// sides exchange shared-memory ring offers (ring_carrier.hpp). A node of the first
+// version (plain "spindle-local:", no offers) and one of this version do not recognise
+// each other's advertisement, so they meet over TCP rather than misread each other.
+constexpr std::string_view kPrefix = "spindle-local2:";
 constexpr std::string_view kHexDigits = "0123456789abcdef";
 // sun_path without the NUL that marks the abstract namespace.
 constexpr std::size_t kLongestName = sizeof(sockaddr_un::sun_path) - 1;
