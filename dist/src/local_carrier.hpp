@@ -2,7 +2,8 @@
 // The local carrier. Two Spindle nodes on one machine need not talk through TCP over
 // loopback: a Unix domain socket carries the same handshake and frames with about half
 // the kernel's work per byte (no TCP segments, checksums or ACKs), which is what bounds
-// bulk transfers between nodes. Each node listens on one, in Linux's abstract namespace,
+// bulk transfers between nodes; and after the handshake the two normally move their
+// frames through shared-memory rings instead (ring_carrier.hpp). Each node listens on one, in Linux's abstract namespace,
 // and advertises its name in the Extra field of its EPMD registration, which EPMD keeps
 // and returns in PORT2_RESP and OTP's nodes ignore. A Spindle node that finds such an
 // Extra, for a node whose host is this machine, connects there first, and over TCP when

@@ -109,8 +109,8 @@ struct DistributionOptions {
   /// TLS for every connection; none: plain TCP (Erlang's default, inet_tcp_dist).
   std::optional<TlsOptions> tls;
   /// Spindle nodes on one machine connect over a Unix domain socket rather than TCP over
-  /// loopback: the same handshake (cookie and all) and frames, with less of the kernel's
-  /// work per byte. The node listens on one too, in Linux's abstract namespace (reachable
+  /// loopback: the same handshake (cookie and all) and frames (through shared memory
+  /// after the handshake, see shared_ring_bytes), with less of the kernel's work per byte. The node listens on one too, in Linux's abstract namespace (reachable
   /// from its network namespace, as its TCP port is), and advertises it in the Extra field
   /// of its EPMD registration; Erlang nodes ignore that and use TCP. Connecting falls back
   /// to TCP when the local socket cannot be reached. Off: TCP only. Never with `tls`.
