@@ -208,12 +208,6 @@ asio::awaitable<Offer> receive_offer(local_stream::socket& socket, Received& rec
 
 }  // namespace
 
-asio::awaitable<std::shared_ptr<RingCarrier>> share_rings(local_stream::socket& socket, std::size_t ring_bytes) {
-  std::optional<SharedRing> mine;
-  if (ring_bytes > 0) mine.emplace(SharedRing::create(ring_bytes));
-  co_return co_await share_rings(socket, std::move(mine));
-}
-
 asio::awaitable<std::shared_ptr<RingCarrier>> share_rings(local_stream::socket& socket, std::optional<SharedRing> mine) {
   send_offer(socket, mine ? mine->fd() : -1);
   Received received;

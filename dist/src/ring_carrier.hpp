@@ -83,7 +83,5 @@ class RingCarrier : public std::enable_shared_from_this<RingCarrier> {
 /// not (the socket then carries the frames itself). Throws std::runtime_error on anything
 /// but a well-formed offer (what was wrong in it), boost::system::system_error on I/O.
 asio::awaitable<std::shared_ptr<RingCarrier>> share_rings(local_stream::socket& socket, std::optional<SharedRing> mine);
-/// The same with a new ring of `ring_bytes` (0: none).
-asio::awaitable<std::shared_ptr<RingCarrier>> share_rings(local_stream::socket& socket, std::size_t ring_bytes);
 
 }  // namespace spindle::dist

@@ -114,6 +114,26 @@ void SharedRing::bad_position(const char* whose, std::uint64_t seen) const {
                            " bytes after position " + std::to_string(writer_ ? written_ : read_));
 }
 
+// ----- the sleep flags -----
+// A side about to sleep sets its flag, then looks again (announce); the other side, after
+// its own publication, takes the flag (take). The seq_cst fences between each side's
+// store and its load make sure at least one sees the other: no wake-up is lost.
+
+bool SharedRing::take(std::uint32_t& field) noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  auto flag = shared(field);
+  return flag.load(std::memory_order_relaxed) != 0 && flag.exchange(0, std::memory_order_relaxed) != 0;
+}
+
+template <class StillNothing>
+bool SharedRing::announce(std::uint32_t& field, StillNothing still_nothing) {
+  shared(field).store(1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (still_nothing()) return true;
+  shared(field).store(0, std::memory_order_relaxed);
+  return false;
+}
+
 // ----- writer -----
 
 std::size_t SharedRing::room() const {
@@ -140,20 +160,10 @@ std::size_t SharedRing::write(const std::uint8_t* bytes, std::size_t n) {
   return n;
 }
 
-bool SharedRing::take_reader_waiting() noexcept {
-  // Orders the publication above before the flag's load; announce_reader_waiting is the
-  // mirror image, so at least one side sees the other (no wake-up is lost).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  auto flag = shared(control().reader_waiting);
-  return flag.load(std::memory_order_relaxed) != 0 && flag.exchange(0, std::memory_order_relaxed) != 0;
-}
+bool SharedRing::take_reader_waiting() noexcept { return take(control().reader_waiting); }
 
 bool SharedRing::announce_writer_waiting() {
-  shared(control().writer_waiting).store(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (room() == 0) return true;
-  shared(control().writer_waiting).store(0, std::memory_order_relaxed);
-  return false;
+  return announce(control().writer_waiting, [this] { return room() == 0; });
 }
 
 // ----- reader -----
@@ -175,18 +185,10 @@ std::size_t SharedRing::read(std::uint8_t* into, std::size_t n) {
   return n;
 }
 
-bool SharedRing::take_writer_waiting() noexcept {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  auto flag = shared(control().writer_waiting);
-  return flag.load(std::memory_order_relaxed) != 0 && flag.exchange(0, std::memory_order_relaxed) != 0;
-}
+bool SharedRing::take_writer_waiting() noexcept { return take(control().writer_waiting); }
 
 bool SharedRing::announce_reader_waiting() {
-  shared(control().reader_waiting).store(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (readable() == 0) return true;
-  shared(control().reader_waiting).store(0, std::memory_order_relaxed);
-  return false;
+  return announce(control().reader_waiting, [this] { return readable() == 0; });
 }
 
 }  // namespace spindle::dist

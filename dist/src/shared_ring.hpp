@@ -82,6 +82,11 @@ class SharedRing {
   std::size_t readable() const;  // published bytes not yet read (reader)
   std::size_t room() const;      // free bytes (writer)
   [[noreturn]] void bad_position(const char* whose, std::uint64_t seen) const;
+  // The sleep flags (in the shared page): take one the other side set; set one's own,
+  // unless `still_nothing` says there is no reason to sleep after all.
+  static bool take(std::uint32_t& field) noexcept;
+  template <class StillNothing>
+  bool announce(std::uint32_t& field, StillNothing still_nothing);
 
   int fd_ = -1;
   std::uint8_t* map_ = nullptr;

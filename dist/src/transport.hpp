@@ -17,6 +17,44 @@
 namespace spindle::dist {
 
 class Transport {
+ private:
+  // The carrier, closed when the Transport goes (its wake-up listener would keep it).
+  struct Rings {
+    explicit Rings(std::shared_ptr<RingCarrier> c) noexcept : carrier(std::move(c)) {}
+    Rings(Rings&&) noexcept = default;
+    Rings& operator=(Rings&& other) noexcept {
+      if (this != &other) {
+        close();
+        carrier = std::move(other.carrier);
+      }
+      return *this;
+    }
+    Rings(const Rings&) = delete;
+    Rings& operator=(const Rings&) = delete;
+    ~Rings() { close(); }
+    void close() noexcept {
+      if (carrier) carrier->close();
+    }
+    std::shared_ptr<RingCarrier> carrier;
+  };
+  template <class Stream>
+  static constexpr bool is_rings = std::is_same_v<std::decay_t<Stream>, Rings>;
+
+  // One operation on whatever carries the bytes: `on_rings` with the shared-memory
+  // carrier, `on_socket` with a socket or TLS stream (asio's interface on each).
+  template <class OnRings, class OnSocket>
+  decltype(auto) dispatch(OnRings&& on_rings, OnSocket&& on_socket) {
+    return std::visit(
+        [&](auto& stream) -> decltype(auto) {
+          if constexpr (is_rings<decltype(stream)>) {
+            return on_rings(*stream.carrier);
+          } else {
+            return on_socket(stream);
+          }
+        },
+        stream_);
+  }
+
  public:
   using TlsStream = ssl::stream<tcp::socket>;
   using LocalSocket = local_stream::socket;
@@ -39,7 +77,8 @@ class Transport {
   /// Whether a socket's low-water mark lets reads gather (a plain socket, not TLS or rings).
   bool can_gather() const noexcept { return !is_tls() && !is_shared_memory(); }
   asio::any_io_executor executor() {
-    return std::visit([](auto& stream) -> asio::any_io_executor { return stream.get_executor(); }, stream_);
+    return dispatch([](RingCarrier& rings) { return rings.executor(); },
+                    [](auto& stream) -> asio::any_io_executor { return stream.get_executor(); });
   }
   /// "ADDRESS:PORT" of the other end ("?" when it is gone), "local socket" or "shared
   /// memory", for the log.
@@ -54,40 +93,19 @@ class Transport {
   asio::awaitable<void> start(bool client, const std::string& host);
 
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer into) {
-    return std::visit(
-        [&](auto& stream) {
-          if constexpr (is_rings<decltype(stream)>) {
-            return stream.carrier->read_some(into);
-          } else {
-            return stream.async_read_some(into, asio::use_awaitable);
-          }
-        },
-        stream_);
+    return dispatch([&](RingCarrier& rings) { return rings.read_some(into); },
+                    [&](auto& stream) { return stream.async_read_some(into, asio::use_awaitable); });
   }
   /// Reads until `into` is full.
   asio::awaitable<std::size_t> read(asio::mutable_buffer into) {
-    return std::visit(
-        [&](auto& stream) {
-          if constexpr (is_rings<decltype(stream)>) {
-            return stream.carrier->read(into);
-          } else {
-            return asio::async_read(stream, into, asio::use_awaitable);
-          }
-        },
-        stream_);
+    return dispatch([&](RingCarrier& rings) { return rings.read(into); },
+                    [&](auto& stream) { return asio::async_read(stream, into, asio::use_awaitable); });
   }
   /// Writes all of `buffers` (a gather write on a plain socket).
   template <class Buffers>
   asio::awaitable<std::size_t> write(const Buffers& buffers) {
-    return std::visit(
-        [&](auto& stream) {
-          if constexpr (is_rings<decltype(stream)>) {
-            return stream.carrier->write(buffers);
-          } else {
-            return asio::async_write(stream, buffers, asio::use_awaitable);
-          }
-        },
-        stream_);
+    return dispatch([&](RingCarrier& rings) { return rings.write(buffers); },
+                    [&](auto& stream) { return asio::async_write(stream, buffers, asio::use_awaitable); });
   }
 
   /// Reads what the socket holds into `into` without waiting (a plain socket; TLS reads
@@ -123,44 +141,16 @@ class Transport {
   /// Closes the socket (no TLS close_notify: a peer that stopped reading must not hold
   /// us up); operations in flight end with an error.
   void close() noexcept {
-    std::visit(
-        [](auto& stream) {
-          if constexpr (is_rings<decltype(stream)>) {
-            stream.close();
-          } else {
-            error_code ignored;
-            auto& socket = stream.lowest_layer();
-            socket.shutdown(asio::socket_base::shutdown_both, ignored);
-            socket.close(ignored);
-          }
-        },
-        stream_);
+    dispatch([](RingCarrier& rings) { rings.close(); },
+             [](auto& stream) {
+               error_code ignored;
+               auto& socket = stream.lowest_layer();
+               socket.shutdown(asio::socket_base::shutdown_both, ignored);
+               socket.close(ignored);
+             });
   }
 
  private:
-  // The carrier, closed when the Transport goes (its wake-up listener would keep it).
-  struct Rings {
-    explicit Rings(std::shared_ptr<RingCarrier> c) noexcept : carrier(std::move(c)) {}
-    Rings(Rings&&) noexcept = default;
-    Rings& operator=(Rings&& other) noexcept {
-      if (this != &other) {
-        close();
-        carrier = std::move(other.carrier);
-      }
-      return *this;
-    }
-    Rings(const Rings&) = delete;
-    Rings& operator=(const Rings&) = delete;
-    ~Rings() { close(); }
-    void close() noexcept {
-      if (carrier) carrier->close();
-    }
-    asio::any_io_executor get_executor() const { return carrier->executor(); }
-    std::shared_ptr<RingCarrier> carrier;
-  };
-  template <class Stream>
-  static constexpr bool is_rings = std::is_same_v<std::decay_t<Stream>, Rings>;
-
   // Runs `f` on the socket of a plain (TCP or local) transport, in non-blocking mode
   // (asio's own operations do not mind); under TLS or rings, returns 0 with `ec` would_block.
   template <class F>

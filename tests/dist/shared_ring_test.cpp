@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -176,7 +177,9 @@ void run(asio::io_context& io, Body body) {
 // (No lambdas or gtest macros inside these coroutines: GCC 12 cannot compile them there.)
 asio::awaitable<void> offer(local_stream::socket& socket, std::size_t ring_bytes, std::shared_ptr<RingCarrier>& carrier,
                             bool& done) {
-  carrier = co_await share_rings(socket, ring_bytes);
+  std::optional<SharedRing> mine;
+  if (ring_bytes > 0) mine.emplace(SharedRing::create(ring_bytes));
+  carrier = co_await share_rings(socket, std::move(mine));
   done = true;
 }
 
