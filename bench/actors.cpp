@@ -28,6 +28,11 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+// A long loop runs as an active process that does this many steps per run and then
+// yields, as BEAM preempts a process after so many reductions: the others (what it
+// spawned, what it sent to) get the worker in between.
+constexpr int kSlice = 1000;
+
 // Counts messages and fulfils a promise when `target` have arrived.
 class Countdown : public Process {
  public:
@@ -196,26 +201,29 @@ class ShortLived : public Process {
   Pid report_;
 };
 
+// Spawns in slices, so the processes of one slice run and exit while the next is spawned
+// (one run that spawned them all would keep all N alive at once on one thread).
 class Spawner : public Process {
  public:
-  Spawner(std::int64_t count, Pid report) : count_(count), report_(std::move(report)) {}
+  Spawner(std::int64_t count, Pid report) : Process(ProcessMode::active), left_(count), report_(std::move(report)) {}
 
  protected:
-  void handle_one_inbox_message(Term) override {
-    for (std::int64_t i = 0; i < count_; ++i) node().spawn(std::make_unique<ShortLived>(report_));
+  bool process_loop() override {
+    for (int i = 0; i < kSlice && left_ > 0; ++i, --left_) node().spawn(std::make_unique<ShortLived>(report_));
+    return left_ > 0;
   }
 
  private:
-  std::int64_t count_;
+  std::int64_t left_;
   Pid report_;
 };
 
 double spawn(Node& node, std::int64_t n) {
   std::promise<void> done;
   const Pid counter = node.spawn(std::make_unique<Countdown>(n, done));
-  const Pid spawner = node.spawn(std::make_unique<Spawner>(n, counter));
+  auto spawner = std::make_unique<Spawner>(n, counter);
   const auto start = Clock::now();
-  node.send(spawner, atom("go"));
+  node.spawn(std::move(spawner));
   done.get_future().wait();
   const double rate = static_cast<double>(n) / seconds_since(start);
   while (node.process_count() > 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -260,8 +268,7 @@ class Producer : public Process {
 
  protected:
   bool process_loop() override {
-    // Send in slices and yield between them, as a BEAM process is preempted.
-    for (int i = 0; i < 1000 && left_ > 0; ++i, --left_) send(sink_, left_);
+    for (int i = 0; i < kSlice && left_ > 0; ++i, --left_) send(sink_, left_);
     return left_ > 0;
   }
 

@@ -5,11 +5,18 @@
 # compiler) and every shared library they load, this machine's C library included. Each
 # program runs through the bundled dynamic loader, so the other machine's libraries and C
 # library version do not matter, and the folder may be moved.
-#   bench/bundle.sh DIR      then, on the other machine, from the repository root:
+#   bench/bundle.sh DIR [NAME=PROGRAM ...]   then, on the other machine, from the repository root:
 #   PATH=DIR/erlang/bin:$PATH BUILD_DIR=DIR bench/scaling.sh
+# Each NAME=PROGRAM adds another program (another build of spindle-actors, say, to compare
+# two versions in one run there) as DIR/bin/NAME.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:?usage: bench/bundle.sh DIR}
+out=${1:?usage: bench/bundle.sh DIR [NAME=PROGRAM ...]}
+shift
+for extra in "$@"; do
+  [[ $extra =~ ^[A-Za-z0-9._-]+=.+$ ]] || { echo "bundle.sh: '$extra' is not NAME=PROGRAM" >&2; exit 2; }
+  [ -x "${extra#*=}" ] || { echo "bundle.sh: ${extra#*=} is not an executable" >&2; exit 2; }
+done
 bin=${BUILD_DIR:-build}/bin
 [ -x "$bin/spindle-actors" ] || { echo "bundle.sh: $bin/spindle-actors is missing: build first" >&2; exit 1; }
 root=$(erl -noshell -eval 'io:format("~s", [code:root_dir()]), halt().')
@@ -45,6 +52,7 @@ wrap() {
 }
 
 wrap "$bin/spindle-actors" bin/spindle-actors
+for extra in "$@"; do wrap "${extra#*=}" "bin/${extra%%=*}"; done
 for prog in beam.smp erlexec erl_child_setup inet_gethost; do
   wrap "$root/$erts/bin/$prog" "erlang/$erts/bin/$prog"
 done

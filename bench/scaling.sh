@@ -6,7 +6,8 @@
 #   bench/scaling.sh [ROUNDS] [THREADS...]   (defaults: 3 rounds; 1 2 4 ... up to all cores)
 # WORKLOADS (default "parallel_pingpong") picks the workloads. parallel_pingpong runs
 # ROUND_TRIPS_PER_THREAD (default 2,000,000) round trips per thread, spread over 4 pairs, so
-# every thread count runs about as long per core; the others run their usual sizes. Each
+# every thread count runs about as long per core; fanin sends MESSAGES_PER_PRODUCER (default
+# 1,000,000) from each producer; the others run their usual sizes. Each
 # measurement is also printed to stderr as it is made ("RUNTIME WORKLOAD THREADS VALUE
 # SECONDS"), so a run that is cut short still leaves its figures.
 set -euo pipefail
@@ -34,6 +35,7 @@ size() {  # workload threads -> N
   case $1 in
     parallel_pingpong) echo $((${ROUND_TRIPS_PER_THREAD:-2000000} * $2)) ;;
     ring_spawn | idle_memory) echo 100000 ;;
+    fanin) echo "${MESSAGES_PER_PRODUCER:-1000000}" ;;
     *) echo 1000000 ;;
   esac
 }
