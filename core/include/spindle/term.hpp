@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <iosfwd>
 #include <iterator>
 #include <limits>
 #include <optional>
@@ -624,6 +625,10 @@ std::strong_ordering exact_compare(const Term& a, const Term& b) noexcept;
 struct ExactLess {
   bool operator()(const Term& a, const Term& b) const noexcept { return exact_compare(a, b) < 0; }
 };
+
+/// Writes `term` in Erlang syntax (as `to_string` in spindle/term_text.hpp does). Declared
+/// here so that whatever prints a Term (a failed test expectation, a log line) finds it.
+std::ostream& operator<<(std::ostream& out, const Term& term);
 
 }  // namespace spindle
 

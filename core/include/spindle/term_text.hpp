@@ -3,7 +3,6 @@
 /// Terms as Erlang text: printing in `~p` style (on one line) and parsing term syntax.
 
 #include <cstddef>
-#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -24,7 +23,6 @@ struct PrintOptions {
 void print(std::string& out, const Term& term, const PrintOptions& options = {});
 /// `term` in Erlang syntax.
 std::string to_string(const Term& term, const PrintOptions& options = {});
-std::ostream& operator<<(std::ostream& out, const Term& term);
 /// An Erlang float in the shortest form that reads back exactly (`float_to_list(F, [short])`).
 std::string format_float(double value);
 
