@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "spindle/scheduler.hpp"
+#include "send_coalescer.hpp"
 
 namespace spindle {
 
@@ -51,6 +52,7 @@ std::optional<Term> Inbox::receive(std::chrono::milliseconds timeout) {
 }
 
 std::optional<Term> Inbox::receive(const std::function<bool(const Term&)>& match, std::chrono::milliseconds timeout) {
+  detail::SendCoalescer::flush();  // what this thread's process sent goes before it waits
   // Waiting here would hold a thread the node's processes need, perhaps the very one
   // that would read the awaited reply (the distribution's I/O thread runs processes).
   if (timeout > std::chrono::milliseconds::zero() && Scheduler::current() == &node_.scheduler())
@@ -88,11 +90,15 @@ Result run_and_wait(Node& node, const Pid& pid, std::function<Result(Process&)> 
   std::promise<Result> result;
   std::future<Result> done = result.get_future();
   const bool queued = node.run_in(pid, [&result, &action](Process& self) {
+    // What the action sent is delivered before the caller, woken, sends anything else.
     if constexpr (std::is_void_v<Result>) {
       action(self);
+      detail::SendCoalescer::flush();
       result.set_value();
     } else {
-      result.set_value(action(self));
+      Result value = action(self);
+      detail::SendCoalescer::flush();
+      result.set_value(std::move(value));
     }
   });
   if (!queued) throw std::logic_error("the inbox's process is gone");

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "node_impl.hpp"
+#include "send_coalescer.hpp"
 
 namespace spindle {
 namespace detail {
@@ -62,6 +63,7 @@ namespace {
 // (see Mailbox::push_quietly). A gen_server:call from another node is a monitor, the
 // request and a demonitor, and only the request needs the server to run.
 bool deliver_to(ProcessControl& target, Envelope* e) {
+  detail::SendCoalescer::flush();  // what the running process holds back goes first
   switch (e->kind) {
     case Kind::Link:
     case Kind::Unlink:
@@ -120,7 +122,9 @@ bool Node::Impl::send(const Pid& to, Term message, ProcessControl* from) {
   if (ProcessControl* control = detail::control_of(to.term())) {
     if (control->mailbox().closed()) return false;
     auto* e = detail::message_envelope(std::move(message));
-    if (control->node.scheduler.deliver(*control, e)) return true;
+    const bool delivered = from != nullptr ? detail::SendCoalescer::send(*from, *control, e)
+                                           : (detail::SendCoalescer::flush(), control->node.scheduler.deliver(*control, e));
+    if (delivered) return true;
     detail::destroy(e);
     return false;
   }
@@ -136,6 +140,7 @@ bool Node::Impl::send(const Pid& to, Term message, ProcessControl* from) {
 }
 
 bool Node::Impl::send(Atom registered, Term message) {
+  detail::SendCoalescer::flush();
   std::shared_lock lock(names_mutex);
   auto it = names.find(registered);
   if (it == names.end()) return false;
@@ -159,6 +164,7 @@ bool Node::Impl::send(const RegisteredName& to, Term message, const Pid& from, P
 // ----- other nodes -----
 
 void Node::Impl::route(Atom node, RemoteSignal&& signal) {
+  detail::SendCoalescer::flush();
   if (RemoteRouter* r = router.load(std::memory_order_acquire)) return r->route(node, std::move(signal));
   if (auto answer = noconnection_answer(signal)) deliver_remote(node, std::move(*answer));
 }
@@ -319,6 +325,7 @@ void Node::Impl::deliver_remote(Atom from_node, RemoteSignal&& signal) {
 
 Pid Node::Impl::spawn(std::unique_ptr<Process> process, const SpawnOptions& options, bool caller_links_itself) {
   if (process == nullptr) throw std::invalid_argument("spawn: no process");
+  detail::SendCoalescer::flush();  // what the spawner sent arrives before what the new process sends
   if (stopping.load(std::memory_order_acquire) != 0) throw std::logic_error("spawn: the node is stopping");
   if (live.fetch_add(1, std::memory_order_acq_rel) >= max_processes) {
     forget_one();

@@ -4,6 +4,7 @@
 #include "process_control.hpp"
 
 #include "node_impl.hpp"
+#include "send_coalescer.hpp"
 #include "spindle/functions.hpp"
 
 namespace spindle::detail {
@@ -65,6 +66,7 @@ template <class Body>
 bool ProcessControl::guarded(Body&& body) noexcept {
   try {
     body();
+    SendCoalescer::flush();  // what the handler sent goes before it returns
   } catch (const ProcessExit& e) {
     exit_with(e.reason());
   } catch (const std::exception& e) {
@@ -78,6 +80,7 @@ bool ProcessControl::guarded(Body&& body) noexcept {
 // ----- running -----
 
 Actor::RunResult ProcessControl::run(const RunLimits& limits) noexcept {
+  const SendCoalescer::RunScope running(*this);
   const RunResult result = exited() ? RunResult::Done : run_alive(limits);
   if (!exited()) return result;
   finished_.reset();  // no user code is running now

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "spindle/mailbox.hpp"
@@ -118,6 +120,88 @@ TEST(Mailbox, NodeListEditing) {
 
 // Many producers, one consumer: nothing lost, nothing duplicated, each producer's items
 // in the order it pushed them. Run under ThreadSanitizer in CI.
+// A chain linked newest first, as SendCoalescer builds one: `values` oldest first.
+std::pair<MailboxNode*, MailboxNode*> chain_of(std::initializer_list<int> values, int producer = 0) {
+  MailboxNode* newest = nullptr;
+  MailboxNode* oldest = nullptr;
+  for (int v : values) {
+    auto* item = new Item(v, producer);
+    item->next = newest;
+    newest = item;
+    if (oldest == nullptr) oldest = item;
+  }
+  return {newest, oldest};
+}
+
+TEST(Mailbox, AChainArrivesInOrderBetweenWhatCameBeforeAndAfter) {
+  Mailbox box;
+  const auto [newest, oldest] = chain_of({2, 3, 4});
+  EXPECT_EQ(box.push_chain(newest, oldest), Mailbox::Push::QueuedWasIdle);  // wakes the owner once
+  EXPECT_EQ(box.push(new Item(5)), Mailbox::Push::Queued);
+  EXPECT_EQ(values(box.take_all()), (std::vector<int>{2, 3, 4, 5}));
+  EXPECT_EQ(box.push(new Item(6)), Mailbox::Push::Queued);
+  const auto [newest2, oldest2] = chain_of({7, 8});
+  EXPECT_EQ(box.push_chain(newest2, oldest2), Mailbox::Push::Queued);
+  EXPECT_EQ(values(box.take_all()), (std::vector<int>{6, 7, 8}));
+}
+
+TEST(Mailbox, AChainWakesAnIdleMailboxAfterWhatItHeldQuietly) {
+  Mailbox box;
+  EXPECT_EQ(box.push_quietly(new Item(1)), Mailbox::Push::Held);
+  const auto [newest, oldest] = chain_of({2, 3});
+  EXPECT_EQ(box.push_chain(newest, oldest), Mailbox::Push::QueuedWasIdle);
+  EXPECT_EQ(values(box.take_all()), (std::vector<int>{1, 2, 3}));
+}
+
+TEST(Mailbox, AClosedMailboxGivesTheChainBackWhole) {
+  Mailbox box;
+  box.push(new Item(1));
+  EXPECT_EQ(values(box.close()), (std::vector<int>{1}));
+  const auto [newest, oldest] = chain_of({2, 3, 4});
+  EXPECT_EQ(box.push_chain(newest, oldest), Mailbox::Push::Closed);
+  EXPECT_EQ(oldest->next, nullptr);
+  EXPECT_EQ(values(NodeList::from_stack(newest)), (std::vector<int>{2, 3, 4}));
+}
+
+TEST(Mailbox, ChainsAndSinglePushesFromManyProducersKeepEachOnesOrder) {
+  constexpr int kProducers = 4;
+  constexpr int kPerProducer = 200'000;
+  Mailbox box;
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p)
+    producers.emplace_back([&box, p] {
+      for (int i = 0; i < kPerProducer;) {
+        if (i % 3 == 0) {  // a single push, then a chain of up to 5
+          box.push(new Item(i++, p));
+          continue;
+        }
+        MailboxNode* newest = nullptr;
+        MailboxNode* oldest = nullptr;
+        for (int k = 0; k < 5 && i < kPerProducer; ++k) {
+          auto* item = new Item(i++, p);
+          item->next = newest;
+          newest = item;
+          if (oldest == nullptr) oldest = item;
+        }
+        box.push_chain(newest, oldest);
+      }
+    });
+  std::vector<int> next(kProducers, 0);
+  int received = 0;
+  while (received < kProducers * kPerProducer) {
+    NodeList batch = box.take_all();
+    while (!batch.empty()) {
+      auto* item = static_cast<Item*>(batch.pop_front());
+      ASSERT_EQ(item->value, next[item->producer]) << "producer " << item->producer;
+      ++next[item->producer];
+      ++received;
+      delete item;
+    }
+  }
+  for (auto& t : producers) t.join();
+  EXPECT_TRUE(box.take_all().empty());
+}
+
 TEST(Mailbox, ManyProducersKeepTheirOrder) {
   constexpr int kProducers = 4;
   constexpr int kPerProducer = 250'000;

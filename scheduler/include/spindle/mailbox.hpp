@@ -121,6 +121,22 @@ class Mailbox {
   /// instruction is the same.
   Push push(MailboxNode* node) noexcept { return push(node, /*wake=*/true); }
 
+  /// Any thread: like `push`, for a chain of nodes linked newest first (`top` ... `bottom`,
+  /// each `next` pointing to the one sent before it), all delivered by one CAS. One
+  /// sender's consecutive messages to one process go this way (core's SendCoalescer).
+  Push push_chain(MailboxNode* top, MailboxNode* bottom) noexcept {
+    MailboxNode* old = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (old == closed_marker()) {
+        bottom->next = nullptr;  // the chain comes back as it was
+        return Push::Closed;
+      }
+      bottom->next = stack_of(old);
+      if (head_.compare_exchange_weak(old, top, std::memory_order_acq_rel, std::memory_order_relaxed))
+        return is_idle(old) ? Push::QueuedWasIdle : Push::Queued;
+    }
+  }
+
   /// The most quiet items an idle mailbox holds before a quiet push wakes its owner.
   static constexpr std::uintptr_t kHeldLimit = 3;
 

@@ -75,6 +75,11 @@ class Scheduler {
   /// Puts `node` in `actor`'s mailbox and schedules the actor if it was idle.
   /// False if the mailbox is closed (the node was not taken).
   bool deliver(Actor& actor, MailboxNode* node) { return scheduled_if_woken(actor, actor.mailbox().push(node)); }
+  /// `deliver` for a chain linked newest first (Mailbox::push_chain). False if the
+  /// mailbox is closed (no node was taken).
+  bool deliver_chain(Actor& actor, MailboxNode* top, MailboxNode* bottom) {
+    return scheduled_if_woken(actor, actor.mailbox().push_chain(top, bottom));
+  }
 
   /// Puts `node` in `actor`'s mailbox without waking an idle actor: it is handled, in
   /// arrival order, when something else wakes the actor. For signals that only change
