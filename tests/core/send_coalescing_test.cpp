@@ -132,9 +132,11 @@ TEST(SendCoalescing, WhatASpawnerSentArrivesBeforeWhatItsChildSends) {
   EXPECT_EQ(next_messages(inbox, expected.size()), expected);
 }
 
-void wait_for(const std::atomic<bool>& flag) {
-  const auto until = std::chrono::steady_clock::now() + 10s;
+// Waits until `flag` is set or `limit` has passed; the flag.
+bool wait_for(const std::atomic<bool>& flag, std::chrono::milliseconds limit = 10s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
   while (!flag.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  return flag.load();
 }
 
 // Handles `first` (sending two messages to `to`), then `wait`, in one run: its init
@@ -192,9 +194,7 @@ TEST(SendCoalescing, WhatAHandlerCallSentIsDeliveredWhenItReturns) {
   both_sent = true;
   // Within 5 s, while `p` still waits in its next handler call (up to 10 s): not only
   // once its run ends.
-  const auto until = std::chrono::steady_clock::now() + 5s;
-  while (!two_arrived.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
-  EXPECT_TRUE(two_arrived.load());
+  EXPECT_TRUE(wait_for(two_arrived, 5s));
 }
 
 TEST(SendCoalescing, MessagesForAProcessThatIsGoneAreDropped) {

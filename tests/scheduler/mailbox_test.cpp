@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include <initializer_list>
+#include <algorithm>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -120,11 +120,12 @@ TEST(Mailbox, NodeListEditing) {
 
 // Many producers, one consumer: nothing lost, nothing duplicated, each producer's items
 // in the order it pushed them. Run under ThreadSanitizer in CI.
-// A chain linked newest first, as SendCoalescer builds one: `values` oldest first.
-std::pair<MailboxNode*, MailboxNode*> chain_of(std::initializer_list<int> values, int producer = 0) {
+// A chain linked newest first, as SendCoalescer builds one, of the values `first` to
+// `first + count - 1` (oldest first): its newest and oldest nodes.
+std::pair<MailboxNode*, MailboxNode*> chain_of(int first, int count, int producer = 0) {
   MailboxNode* newest = nullptr;
   MailboxNode* oldest = nullptr;
-  for (int v : values) {
+  for (int v = first; v < first + count; ++v) {
     auto* item = new Item(v, producer);
     item->next = newest;
     newest = item;
@@ -133,14 +134,31 @@ std::pair<MailboxNode*, MailboxNode*> chain_of(std::initializer_list<int> values
   return {newest, oldest};
 }
 
+// Takes everything `producers` x `per_producer` items from `box` (values 0, 1, ... per
+// producer), checking that each producer's arrive in order.
+void expect_each_producers_order(Mailbox& box, int producers, int per_producer) {
+  std::vector<int> next(static_cast<std::size_t>(producers), 0);
+  int received = 0;
+  while (received < producers * per_producer) {
+    NodeList batch = box.take_all();
+    while (!batch.empty()) {
+      auto* item = static_cast<Item*>(batch.pop_front());
+      ASSERT_EQ(item->value, next[static_cast<std::size_t>(item->producer)]) << "producer " << item->producer;
+      ++next[static_cast<std::size_t>(item->producer)];
+      ++received;
+      delete item;
+    }
+  }
+}
+
 TEST(Mailbox, AChainArrivesInOrderBetweenWhatCameBeforeAndAfter) {
   Mailbox box;
-  const auto [newest, oldest] = chain_of({2, 3, 4});
+  const auto [newest, oldest] = chain_of(2, 3);
   EXPECT_EQ(box.push_chain(newest, oldest), Mailbox::Push::QueuedWasIdle);  // wakes the owner once
   EXPECT_EQ(box.push(new Item(5)), Mailbox::Push::Queued);
   EXPECT_EQ(values(box.take_all()), (std::vector<int>{2, 3, 4, 5}));
   EXPECT_EQ(box.push(new Item(6)), Mailbox::Push::Queued);
-  const auto [newest2, oldest2] = chain_of({7, 8});
+  const auto [newest2, oldest2] = chain_of(7, 2);
   EXPECT_EQ(box.push_chain(newest2, oldest2), Mailbox::Push::Queued);
   EXPECT_EQ(values(box.take_all()), (std::vector<int>{6, 7, 8}));
 }
@@ -148,7 +166,7 @@ TEST(Mailbox, AChainArrivesInOrderBetweenWhatCameBeforeAndAfter) {
 TEST(Mailbox, AChainWakesAnIdleMailboxAfterWhatItHeldQuietly) {
   Mailbox box;
   EXPECT_EQ(box.push_quietly(new Item(1)), Mailbox::Push::Held);
-  const auto [newest, oldest] = chain_of({2, 3});
+  const auto [newest, oldest] = chain_of(2, 2);
   EXPECT_EQ(box.push_chain(newest, oldest), Mailbox::Push::QueuedWasIdle);
   EXPECT_EQ(values(box.take_all()), (std::vector<int>{1, 2, 3}));
 }
@@ -157,7 +175,7 @@ TEST(Mailbox, AClosedMailboxGivesTheChainBackWhole) {
   Mailbox box;
   box.push(new Item(1));
   EXPECT_EQ(values(box.close()), (std::vector<int>{1}));
-  const auto [newest, oldest] = chain_of({2, 3, 4});
+  const auto [newest, oldest] = chain_of(2, 3);
   EXPECT_EQ(box.push_chain(newest, oldest), Mailbox::Push::Closed);
   EXPECT_EQ(oldest->next, nullptr);
   EXPECT_EQ(values(NodeList::from_stack(newest)), (std::vector<int>{2, 3, 4}));
@@ -175,29 +193,13 @@ TEST(Mailbox, ChainsAndSinglePushesFromManyProducersKeepEachOnesOrder) {
           box.push(new Item(i++, p));
           continue;
         }
-        MailboxNode* newest = nullptr;
-        MailboxNode* oldest = nullptr;
-        for (int k = 0; k < 5 && i < kPerProducer; ++k) {
-          auto* item = new Item(i++, p);
-          item->next = newest;
-          newest = item;
-          if (oldest == nullptr) oldest = item;
-        }
+        const int count = std::min(5, kPerProducer - i);
+        const auto [newest, oldest] = chain_of(i, count, p);
         box.push_chain(newest, oldest);
+        i += count;
       }
     });
-  std::vector<int> next(kProducers, 0);
-  int received = 0;
-  while (received < kProducers * kPerProducer) {
-    NodeList batch = box.take_all();
-    while (!batch.empty()) {
-      auto* item = static_cast<Item*>(batch.pop_front());
-      ASSERT_EQ(item->value, next[item->producer]) << "producer " << item->producer;
-      ++next[item->producer];
-      ++received;
-      delete item;
-    }
-  }
+  expect_each_producers_order(box, kProducers, kPerProducer);
   for (auto& t : producers) t.join();
   EXPECT_TRUE(box.take_all().empty());
 }
@@ -211,18 +213,7 @@ TEST(Mailbox, ManyProducersKeepTheirOrder) {
     producers.emplace_back([&box, p] {
       for (int i = 0; i < kPerProducer; ++i) box.push(new Item(i, p));
     });
-  std::vector<int> next(kProducers, 0);
-  int received = 0;
-  while (received < kProducers * kPerProducer) {
-    NodeList batch = box.take_all();
-    while (!batch.empty()) {
-      auto* item = static_cast<Item*>(batch.pop_front());
-      ASSERT_EQ(item->value, next[item->producer]) << "producer " << item->producer;
-      ++next[item->producer];
-      ++received;
-      delete item;
-    }
-  }
+  expect_each_producers_order(box, kProducers, kPerProducer);
   for (auto& t : producers) t.join();
   EXPECT_TRUE(box.take_all().empty());
 }
