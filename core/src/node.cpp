@@ -122,9 +122,7 @@ bool Node::Impl::send(const Pid& to, Term message, ProcessControl* from) {
   if (ProcessControl* control = detail::control_of(to.term())) {
     if (control->mailbox().closed()) return false;
     auto* e = detail::message_envelope(std::move(message));
-    const bool delivered = from != nullptr ? detail::SendCoalescer::send(*from, *control, e)
-                                           : (detail::SendCoalescer::flush(), control->node.scheduler.deliver(*control, e));
-    if (delivered) return true;
+    if (detail::SendCoalescer::send(from, *control, e)) return true;
     detail::destroy(e);
     return false;
   }

@@ -12,7 +12,7 @@
 //  - the chain reaches kMaxChain messages;
 //  - the process sends to another process, sends a signal (link, monitor, exit), sends
 //    to a name or another node, or spawns: every other way out of a process flushes the
-//    chain first.
+//    chain first (and so does waiting in an Inbox).
 // So each sender's messages and signals still arrive in the order it sent them, and a
 // message held back waits at most until its handler call returns. The first message to
 // a receiver goes at once, so a process that answers each message it handles with one
@@ -64,12 +64,13 @@ class SendCoalescer {
     ProcessControl* outer_;
   };
 
-  /// Delivers message envelope `e` from `from` to `to` (whose mailbox was open a moment
-  /// ago): held back if `from` is the process this thread runs and sent its previous
-  /// message to `to`, else at once. False if `to`'s mailbox is closed (`e` was not taken).
-  static bool send(ProcessControl& from, ProcessControl& to, Envelope* e) {
+  /// Delivers message envelope `e` from `from` (null: not from a process) to `to`
+  /// (whose mailbox was open a moment ago): held back if `from` is the process this
+  /// thread runs and sent its previous message to `to`, else at once, after whatever this
+  /// thread holds back. False if `to`'s mailbox is closed (`e` was not taken).
+  static bool send(const ProcessControl* from, ProcessControl& to, Envelope* e) {
     HeldSends& h = t_held_sends;
-    if (h.running == &from) {
+    if (from != nullptr && h.running == from) {
       if (h.to == &to || h.last == &to) return hold(to, e);
       if (h.to != nullptr) deliver_chain();  // held for another receiver: it goes first
       h.last = &to;

@@ -119,30 +119,19 @@ class Mailbox {
   /// on only if it took it from the `try_idle` that ended that run (ThreadSanitizer
   /// caught a run reading the previous run's queue without that edge). On x86 the
   /// instruction is the same.
-  Push push(MailboxNode* node) noexcept { return push(node, /*wake=*/true); }
+  Push push(MailboxNode* node) noexcept { return push(node, node, /*wake=*/true); }
 
   /// Any thread: like `push`, for a chain of nodes linked newest first (`top` ... `bottom`,
   /// each `next` pointing to the one sent before it), all delivered by one CAS. One
   /// sender's consecutive messages to one process go this way (core's SendCoalescer).
-  Push push_chain(MailboxNode* top, MailboxNode* bottom) noexcept {
-    MailboxNode* old = head_.load(std::memory_order_relaxed);
-    for (;;) {
-      if (old == closed_marker()) {
-        bottom->next = nullptr;  // the chain comes back as it was
-        return Push::Closed;
-      }
-      bottom->next = stack_of(old);
-      if (head_.compare_exchange_weak(old, top, std::memory_order_acq_rel, std::memory_order_relaxed))
-        return is_idle(old) ? Push::QueuedWasIdle : Push::Queued;
-    }
-  }
+  Push push_chain(MailboxNode* top, MailboxNode* bottom) noexcept { return push(top, bottom, /*wake=*/true); }
 
   /// The most quiet items an idle mailbox holds before a quiet push wakes its owner.
   static constexpr std::uintptr_t kHeldLimit = 3;
 
   /// Any thread: like `push`, but an idle owner holding fewer than `kHeldLimit` items
   /// stays idle (`Held`) and finds the node ahead of whatever wakes it next.
-  Push push_quietly(MailboxNode* node) noexcept { return push(node, /*wake=*/false); }
+  Push push_quietly(MailboxNode* node) noexcept { return push(node, node, /*wake=*/false); }
 
   /// Any thread: claims an idle mailbox for running (to schedule an actor without a
   /// message). True when the caller must schedule the owner.
@@ -192,15 +181,20 @@ class Mailbox {
   bool idle() const noexcept { return is_idle(head_.load(std::memory_order_acquire)); }
 
  private:
-  Push push(MailboxNode* node, bool wake) noexcept {
+  // Pushes the chain `top` ... `bottom` (one node when they are the same). Only single
+  // nodes are pushed quietly, so an idle head counts one held item per quiet push.
+  Push push(MailboxNode* top, MailboxNode* bottom, bool wake) noexcept {
     MailboxNode* old = head_.load(std::memory_order_relaxed);
     for (;;) {
-      if (old == closed_marker()) return Push::Closed;
+      if (old == closed_marker()) {
+        bottom->next = nullptr;  // the chain comes back as it was
+        return Push::Closed;
+      }
       const bool was_idle = is_idle(old);
       const std::uintptr_t held = held_count(old);
       const bool hold = was_idle && !wake && held < kHeldLimit;
-      node->next = stack_of(old);
-      MailboxNode* const desired = hold ? idle_head(node, held + 1) : node;
+      bottom->next = stack_of(old);
+      MailboxNode* const desired = hold ? idle_head(top, held + 1) : top;
       if (head_.compare_exchange_weak(old, desired, std::memory_order_acq_rel, std::memory_order_relaxed)) {
         if (!was_idle) return Push::Queued;
         return hold ? Push::Held : Push::QueuedWasIdle;
