@@ -11,6 +11,9 @@ bin=${BUILD_DIR:-build}/bin
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# The speed-up rows run 4,000,000 round trips: at 1,000,000 a 2-thread run lasts ~30 ms
+# here, and one scheduling hiccup of the shared VM moves the speed-up by 0.3x.
+speedup_n=4000000
 # name | workload | n | threads
 cases=(
   "pingpong|pingpong|1000000|$threads"
@@ -19,8 +22,8 @@ cases=(
   "spawn|spawn|1000000|$threads"
   "idle_memory|idle_memory|100000|$threads"
   "fanin|fanin|1000000|$threads"
-  "parallel_pingpong_1|parallel_pingpong|1000000|1"
-  "parallel_pingpong_$threads|parallel_pingpong|1000000|$threads"
+  "parallel_pingpong_1|parallel_pingpong|$speedup_n|1"
+  "parallel_pingpong_$threads|parallel_pingpong|$speedup_n|$threads"
 )
 
 for round in $(seq "$rounds"); do
@@ -33,21 +36,20 @@ for round in $(seq "$rounds"); do
   done
   # The machine's own ceiling for the speed-up: the 1-thread parallel ping-pong alone,
   # then as two OS processes side by side, which share nothing but the hardware (a
-  # shared VM's cores may not give two threads twice one thread's work). Longer runs,
-  # so the two processes' start-up skew is small beside them.
-  alone=$("$bin/spindle-actors" --workload parallel_pingpong --n 4000000 --threads 1 | awk '{print $2}')
-  together=$( ("$bin/spindle-actors" --workload parallel_pingpong --n 4000000 --threads 1 &
-               "$bin/spindle-actors" --workload parallel_pingpong --n 4000000 --threads 1; wait) | awk '{s += $2} END {print s}')
+  # shared VM's cores may not give two threads twice one thread's work).
+  alone=$("$bin/spindle-actors" --workload parallel_pingpong --n "$speedup_n" --threads 1 | awk '{print $2}')
+  together=$( ("$bin/spindle-actors" --workload parallel_pingpong --n "$speedup_n" --threads 1 &
+               "$bin/spindle-actors" --workload parallel_pingpong --n "$speedup_n" --threads 1; wait) | awk '{s += $2} END {print s}')
   echo "ceiling $(awk -v a="$alone" -v t="$together" 'BEGIN {print t / a}')" >> "$work/spindle.txt"
   # The cores may not be alike either (on the development VM one runs this workload
   # ~15% faster than the other), and an unpinned 1-thread run lands on either: the
   # speed-up against the 1-thread run pinned to each core in turn, averaged.
   pinned=0
   for ((cpu = 0; cpu < threads; cpu++)); do
-    one=$(taskset -c "$cpu" "$bin/spindle-actors" --workload parallel_pingpong --n 4000000 --threads 1 | awk '{print $2}')
+    one=$(taskset -c "$cpu" "$bin/spindle-actors" --workload parallel_pingpong --n "$speedup_n" --threads 1 | awk '{print $2}')
     pinned=$(awk -v s="$pinned" -v o="$one" 'BEGIN {print s + o}')
   done
-  all=$("$bin/spindle-actors" --workload parallel_pingpong --n 4000000 --threads "$threads" | awk '{print $2}')
+  all=$("$bin/spindle-actors" --workload parallel_pingpong --n "$speedup_n" --threads "$threads" | awk '{print $2}')
   echo "per_core_speedup $(awk -v a="$all" -v p="$pinned" -v t="$threads" 'BEGIN {print a / (p / t)}')" >> "$work/spindle.txt"
 done
 
