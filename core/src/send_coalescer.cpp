@@ -4,11 +4,9 @@ namespace spindle::detail {
 
 bool SendCoalescer::hold(ProcessControl& to, Envelope* e) {
   HeldSends& h = t_held_sends;
-  if (h.to != &to) {  // the second message in a row to `to`: a chain starts
-    if (h.to != nullptr) deliver_chain();  // held for another receiver: it goes first
+  if (h.to == nullptr) {  // the second message in a row to `to` (`last`): a chain starts
     to.retain();
     h.to = &to;
-    h.last = &to;
     e->next = nullptr;
     h.newest = h.oldest = e;
     h.count = 1;

@@ -31,8 +31,9 @@ namespace spindle::detail {
 // What the calling thread holds back for the process it runs (SendCoalescer's state).
 struct HeldSends {
   ProcessControl* running = nullptr;
-  // The receiver of the running process's last message sent at once: compared, never
-  // followed (it may be gone; a new process at the same address only starts a chain).
+  // The receiver of the running process's last message: compared, never followed (it
+  // may be gone; a new process at the same address only starts a chain). While a chain
+  // is held, it is the chain's receiver.
   ProcessControl* last = nullptr;
   ProcessControl* to = nullptr;  // the chain's receiver, with a reference held
   MailboxNode* newest = nullptr;
@@ -71,7 +72,7 @@ class SendCoalescer {
   static bool send(const ProcessControl* from, ProcessControl& to, Envelope* e) {
     HeldSends& h = t_held_sends;
     if (from != nullptr && h.running == from) {
-      if (h.to == &to || h.last == &to) return hold(to, e);
+      if (h.last == &to) return hold(to, e);  // a held chain's receiver is `last` too
       if (h.to != nullptr) deliver_chain();  // held for another receiver: it goes first
       h.last = &to;
     } else {
