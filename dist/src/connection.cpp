@@ -157,14 +157,16 @@ asio::awaitable<void> Connection::read_loop() {
                            0);
         if (length >= kOwnBuffer) {
           std::uint8_t* data = nullptr;
-          const Term frame = binary_uninitialized(length, data);
           const std::size_t have = std::min<std::size_t>(end - start - 4, length);
+          // A first fragment gets room after it, where the rest of its message goes.
+          const std::size_t room = reader_.room_after({rx + start + 4, have}, length);
+          const Term frame = binary_uninitialized(length + room, data);
           std::memcpy(data, rx + start + 4, have);
           start += 4 + have;
           if (have < length) co_await transport_.read(asio::buffer(data + have, length - have));
           bytes_in_ += length - have;
           read_since_tick_ = true;
-          handle_frame({data, length}, &frame);
+          handle_frame({data, length}, &frame, room);
           continue;
         }
         if (end - start - 4 < length) break;
@@ -274,8 +276,8 @@ asio::awaitable<void> Connection::gather() {
   transport_.set_low_water(1);  // the read that follows may wait in the reactor
 }
 
-void Connection::handle_frame(std::span<const std::uint8_t> frame, const Term* owner) {
-  if (auto message = reader_.read(frame, owner)) {
+void Connection::handle_frame(std::span<const std::uint8_t> frame, const Term* owner, std::size_t room) {
+  if (auto message = reader_.read(frame, owner, room)) {
     ++messages_in_;
     deliver(interpret(std::move(*message)));
   }

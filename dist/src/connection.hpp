@@ -62,8 +62,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// After a small read on a connection that only receives: waits for more (see the .cpp).
   asio::awaitable<void> gather();
   std::size_t note_read(std::size_t got) noexcept;
-  /// One frame, whole: decodes it and delivers what it completes.
-  void handle_frame(std::span<const std::uint8_t> frame, const Term* owner);
+  /// One frame, whole: decodes it and delivers what it completes (`owner` and `room`:
+  /// see FrameReader::read).
+  void handle_frame(std::span<const std::uint8_t> frame, const Term* owner, std::size_t room = 0);
   void deliver(IncomingControl&& control);
   /// Appends `item`'s frame(s) to the output, then destroys it (after the write, when
   /// the output refers to its memory).

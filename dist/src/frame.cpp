@@ -110,7 +110,20 @@ IncomingMessage FrameReader::decode(std::span<const std::uint8_t> body, std::siz
   return message;
 }
 
-std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> frame, const Term* owner) {
+std::size_t FrameReader::room_after(std::span<const std::uint8_t> head, std::size_t length) const noexcept {
+  if (head.size() < 18 || head[0] != kVersion || head[1] != kFragmentStart) return 0;
+  const std::uint64_t fragment = spindle::detail::load_be64(head.data() + 10);
+  if (fragment < 2) return 0;
+  const std::size_t most = std::min(limits_.max_message_bytes, pending_budget());
+  if (most <= length) return 0;
+  return std::min(room_for_rest(length, length, fragment - 1) - length, most - length);
+}
+
+std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> frame, const Term* owner,
+                                                 std::size_t room) {
+  if (room != 0 && (owner == nullptr || !owner->is_binary() ||
+                    frame.data() + frame.size() + room != owner->as_binary().bytes().data() + owner->as_binary().size()))
+    throw std::invalid_argument("FrameReader::read: the room after a frame must be the end of its owner's binary");
   if (frame.empty()) return std::nullopt;  // tick
   if (frame[0] == kPassThrough) {
     // No distribution header: the terms carry their own version bytes.
@@ -161,8 +174,16 @@ std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> f
     Sequence s;
     s.atoms = std::move(atoms);
     s.next_fragment = fragment - 1;
-    make_room(s, part.size(), room_for_rest(part.size(), part.size(), s.next_fragment), 2);
-    std::memcpy(s.data, part.data(), part.size());
+    if (room != 0 && part.size() + room <= pending_budget()) {
+      // The frame's own binary has room after it: the message is reassembled there.
+      s.body = *owner;
+      s.data = const_cast<std::uint8_t*>(part.data());  // the caller's fresh bytes (see read)
+      s.capacity = part.size() + room;
+      pending_bytes_ += s.capacity;
+    } else {
+      make_room(s, part.size(), room_for_rest(part.size(), part.size(), s.next_fragment), 2);
+      std::memcpy(s.data, part.data(), part.size());
+    }
     s.size = part.size();
     sequences_.emplace(sequence, std::move(s));
     return std::nullopt;
@@ -177,22 +198,21 @@ std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> f
                      10);
   const std::span<const std::uint8_t> part = frame.subspan(pos);
   const std::size_t need = s.size + part.size();
-  if (need > s.capacity()) make_room(s, need, room_for_rest(need, part.size(), s.next_fragment - 1), pos);
+  if (need > s.capacity) make_room(s, need, room_for_rest(need, part.size(), s.next_fragment - 1), pos);
   std::memcpy(s.data + s.size, part.data(), part.size());
   s.size += part.size();
   if (--s.next_fragment > 0) return std::nullopt;
   Sequence done = std::move(s);
   sequences_.erase(it);
-  pending_bytes_ -= done.capacity();
+  pending_bytes_ -= done.capacity;
   return decode({done.data, done.size}, 0, done.atoms, &done.body);
 }
 
 void FrameReader::make_room(Sequence& s, std::size_t need, std::size_t want, std::size_t offset) {
   if (need > limits_.max_message_bytes)
     throw FrameError("fragmented message larger than " + std::to_string(limits_.max_message_bytes) + " bytes", offset);
-  const std::size_t held_by_others = pending_bytes_ - s.capacity();
-  const std::size_t budget =
-      limits_.max_pending_bytes > held_by_others ? limits_.max_pending_bytes - held_by_others : 0;
+  const std::size_t held_by_others = pending_bytes_ - s.capacity;
+  const std::size_t budget = pending_budget() + s.capacity;
   if (need > budget)
     throw FrameError("fragmented messages in progress exceed " + std::to_string(limits_.max_pending_bytes) + " bytes",
                      offset);
@@ -203,6 +223,7 @@ void FrameReader::make_room(Sequence& s, std::size_t need, std::size_t want, std
   pending_bytes_ = held_by_others + capacity;
   s.body = std::move(body);
   s.data = data;
+  s.capacity = capacity;
 }
 
 // ----- writing -----

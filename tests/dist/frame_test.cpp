@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "spindle/dist/frame.hpp"
 #include "spindle/term_text.hpp"
 
@@ -273,6 +275,104 @@ TEST(Frame, AFirstFragmentReservesRoomInProportionToItsSize) {
   EXPECT_FALSE(reader.read(frame(start)).has_value());
   EXPECT_GE(reader.pending_bytes(), 2u);
   EXPECT_LE(reader.pending_bytes(), 200u);
+}
+
+// A frame in a binary of its own with `room` bytes after it, as the connection reads
+// a large one.
+struct RoomyFrame {
+  Term owner;
+  std::span<const std::uint8_t> bytes;
+  std::size_t room;
+};
+
+RoomyFrame with_room(const Term& f, std::size_t room) {
+  const auto bytes = f.as_binary().bytes();
+  std::uint8_t* data = nullptr;
+  RoomyFrame r{binary_uninitialized(bytes.size() + room, data), {}, room};
+  std::copy(bytes.begin(), bytes.end(), data);
+  r.bytes = {data, bytes.size()};
+  return r;
+}
+
+// The frames of a SEND carrying `big`, in fragments of `fragment_size`.
+std::vector<Term> fragments_of(const Term& big, std::size_t fragment_size) {
+  ByteBuffer payload;
+  etf::encode_body(big, payload);
+  ByteBuffer out;
+  FrameWriter().write(tuple(22, kFrom, kTo), payload.bytes(), out, fragment_size);
+  return split(out);
+}
+
+// Reads a fragmented message's frames, the first with `room` after it: the message and
+// the first frame's binary.
+std::pair<std::optional<IncomingMessage>, Term> read_with_room(FrameReader& reader, const std::vector<Term>& frames,
+                                                               std::size_t room) {
+  const RoomyFrame first = with_room(frames.at(0), room);
+  EXPECT_FALSE(reader.read(first.bytes, &first.owner, first.room).has_value());
+  std::optional<IncomingMessage> m;
+  for (std::size_t i = 1; i < frames.size(); ++i) m = reader.read(frames[i]);
+  return {std::move(m), first.owner};
+}
+
+bool points_into(const Term& bin, const Term& owner) {
+  const std::uint8_t* p = bin.as_binary().bytes().data();
+  const auto o = owner.as_binary().bytes();
+  return p >= o.data() && p + bin.as_binary().size() <= o.data() + o.size();
+}
+
+// The connection reads a large first fragment into a binary with the room the reader
+// asks for after it; the message is then completed there, not copied out (OTP sends a
+// 64 KB binary as a fragment of 64 KB and one of some 40 bytes).
+TEST(Frame, AMessageIsReassembledInTheRoomAfterItsFirstFragment) {
+  const std::pair<std::size_t, std::size_t> cases[] = {{65536, 65536}, {1 << 20, 65536}, {100000, 4096}};
+  for (const auto& [size, fragment_size] : cases) {
+    SCOPED_TRACE(std::to_string(size) + " bytes in fragments of " + std::to_string(fragment_size));
+    FrameReader reader;
+    const Term big = binary(std::string(size, 'z'));
+    const auto frames = fragments_of(big, fragment_size);
+    ASSERT_GE(frames.size(), 2u);
+    const auto first_bytes = frames[0].as_binary().bytes();
+    const std::size_t room = reader.room_after(first_bytes, first_bytes.size());
+    EXPECT_GE(room, size + 100 - first_bytes.size());  // enough for the rest
+    const auto [m, first] = read_with_room(reader, frames, room);
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(*m->payload, big);
+    EXPECT_TRUE(points_into(*m->payload, first));
+    EXPECT_EQ(reader.pending_bytes(), 0u);
+  }
+}
+
+TEST(Frame, AMessageThatOutgrowsTheRoomAfterItsFirstFragmentMovesOut) {
+  FrameReader reader;
+  const Term big = binary(std::string(10000, 'q'));
+  const auto [m, first] = read_with_room(reader, fragments_of(big, 1000), 10);  // far less than room_after's
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(*m->payload, big);
+  EXPECT_FALSE(points_into(*m->payload, first));
+  EXPECT_EQ(reader.pending_bytes(), 0u);
+}
+
+TEST(Frame, RoomIsAskedForFirstFragmentsOnlyAndWithinTheLimits) {
+  FrameReader reader({.max_message_bytes = 1000, .max_pending_bytes = 5000});
+  const Bytes normal = {131, 68, 0, 112, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const Bytes whole = {131, 69, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1};  // fragment 1 of 1
+  const Bytes of_many = {131, 69, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0};  // 2^40 fragments
+  EXPECT_EQ(reader.room_after(normal, 900), 0u);
+  EXPECT_EQ(reader.room_after(whole, 900), 0u);
+  EXPECT_EQ(reader.room_after(std::span(of_many).first(17), 900), 0u);  // too little to tell
+  EXPECT_EQ(reader.room_after(of_many, 900), 100u);                     // up to the largest message
+  EXPECT_EQ(reader.room_after(of_many, 1000), 0u);
+  FrameReader tight({.max_message_bytes = 100000, .max_pending_bytes = 5000});
+  EXPECT_EQ(tight.room_after(of_many, 3000), 2000u);  // up to what fragments may hold in all
+}
+
+TEST(Frame, RoomMustBeTheEndOfTheFramesOwnBinary) {
+  FrameReader reader;
+  const RoomyFrame f = with_room(fragments_of(binary(std::string(10000, 'r')), 1000)[0], 100);
+  EXPECT_THROW(reader.read(f.bytes, nullptr, f.room), std::invalid_argument);
+  EXPECT_THROW(reader.read(f.bytes, &f.owner, f.room + 1), std::invalid_argument);
+  EXPECT_THROW(reader.read(f.bytes.first(f.bytes.size() - 1), &f.owner, f.room), std::invalid_argument);
+  EXPECT_EQ(reader.pending_bytes(), 0u);
 }
 
 TEST(Frame, PassThroughFramesCarryVersionedTerms) {

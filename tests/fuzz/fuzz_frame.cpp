@@ -8,6 +8,7 @@
 // there. Every message read is also written again with a FrameWriter (fragmented for
 // some) and read back by a second reader, which must see the same message.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -64,9 +65,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
       if (index % 2 == 0) {
         message = reader.read(frame);
-      } else {  // as a large frame arrives: in a binary that large binaries may point into
-        const Term owner = binary(frame);
-        message = reader.read(owner);
+      } else {  // as a large frame arrives: in a binary that large binaries may point
+                // into, with the room the reader asks for after it
+        const std::size_t room = reader.room_after(frame, frame.size());
+        std::uint8_t* bytes = nullptr;
+        const Term owner = binary_uninitialized(frame.size() + room, bytes);
+        std::copy(frame.begin(), frame.end(), bytes);
+        message = reader.read({bytes, frame.size()}, &owner, room);
       }
     } catch (const FrameError&) {
       return 0;

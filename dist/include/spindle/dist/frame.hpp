@@ -56,11 +56,20 @@ class FrameReader {
 
   /// `frame` is one frame without its 4-byte length; an empty frame is a tick. When
   /// `owner` is a binary holding the frame's bytes, large binaries in the message point
-  /// into it (and keep it alive) instead of being copied. Returns the message the frame
-  /// completes, if any. Throws FrameError.
-  std::optional<IncomingMessage> read(std::span<const std::uint8_t> frame, const Term* owner = nullptr);
+  /// into it (and keep it alive) instead of being copied. `room` bytes after the frame,
+  /// the end of `owner`'s binary (allocated with room_after's bytes after the frame), are
+  /// the reader's to write: the message a first fragment starts is then completed in
+  /// place, behind it, rather than copied out. Returns the message the frame completes,
+  /// if any. Throws FrameError (and std::invalid_argument for a `room` not so placed).
+  std::optional<IncomingMessage> read(std::span<const std::uint8_t> frame, const Term* owner = nullptr,
+                                      std::size_t room = 0);
   /// The frame is the whole binary `frame`.
   std::optional<IncomingMessage> read(const Term& frame) { return read(frame.as_binary().bytes(), &frame); }
+
+  /// Bytes worth allocating after a frame of `length` bytes whose first bytes are `head`
+  /// (18 or more, to tell): room for the rest of the fragmented message it starts, as
+  /// much as the reader would keep for it, within the limits; 0 for any other frame.
+  std::size_t room_after(std::span<const std::uint8_t> head, std::size_t length) const noexcept;
 
   /// Bytes held by fragmented messages in progress (with the room kept for the fragments
   /// still due).
@@ -68,20 +77,24 @@ class FrameReader {
 
  private:
   // A message arriving in fragments is reassembled into one binary, which then owns the
-  // message's large binaries: they are used in place rather than copied out again.
+  // message's large binaries: they are used in place rather than copied out again. That
+  // binary is the first fragment's own, when it came with room after it.
   struct Sequence {
-    std::vector<Atom> atoms;  // the refs of its header
-    Term body;                // a binary with room for the message; its first `size` bytes arrived
+    std::vector<Atom> atoms;    // the refs of its header
+    Term body;                  // the binary the message is reassembled in, from `data` on
     std::uint8_t* data = nullptr;
-    std::size_t size = 0;
+    std::size_t size = 0;       // bytes arrived
+    std::size_t capacity = 0;   // bytes from `data` on that are the message's
     std::uint64_t next_fragment = 0;
-
-    std::size_t capacity() const noexcept { return body.is_binary() ? body.as_binary().size() : 0; }
   };
 
   /// Gives `s` room for at least `need` bytes (`want`, if the limits allow), keeping what
   /// arrived. Throws FrameError (at `offset`) when the limits do not allow `need`.
   void make_room(Sequence& s, std::size_t need, std::size_t want, std::size_t offset);
+  /// Bytes fragmented messages may still claim.
+  std::size_t pending_budget() const noexcept {
+    return limits_.max_pending_bytes > pending_bytes_ ? limits_.max_pending_bytes - pending_bytes_ : 0;
+  }
   std::vector<Atom> read_header(std::span<const std::uint8_t> frame, std::size_t& pos);
   IncomingMessage decode(std::span<const std::uint8_t> body, std::size_t base, const std::vector<Atom>& atoms,
                          const Term* shared) const;
