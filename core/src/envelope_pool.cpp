@@ -2,6 +2,7 @@
 
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "envelope.hpp"
@@ -74,32 +75,51 @@ Depot& depot() {
   return *instance;
 }
 
-struct ThreadCache {
-  Magazine magazine;
-  ~ThreadCache() {
-    if (magazine.count > 0) depot().give(magazine);
+// Each thread's magazine. Trivially destructible, so the fast paths read it without a
+// check that it was set up. t_return hands it back when the thread exits; it is set up
+// on the slow paths, and a thread takes one of them first: its magazine starts out
+// empty and counted as full (kUnarmed), so its first allocation and its first free both
+// go there.
+constexpr Magazine kUnarmed{nullptr, kMagazine};
+thread_local Magazine t_magazine = kUnarmed;
+struct MagazineReturn {
+  bool armed = false;
+  ~MagazineReturn() {
+    if (t_magazine.top != nullptr) depot().give(std::exchange(t_magazine, Magazine()));
   }
 };
+thread_local MagazineReturn t_return;
 
-thread_local ThreadCache t_cache;
+// Sets up the return of this thread's magazine; false if it was set up already.
+bool arm() noexcept {
+  if (t_return.armed) return false;
+  t_return.armed = true;
+  t_magazine = Magazine();
+  return true;
+}
+
+// The slow paths, out of line: so the fast ones need no registers saved and restored.
+[[gnu::noinline]] void* allocate_slowly() {
+  arm();
+  return depot().take(t_magazine) ? t_magazine.pop() : allocate(kBlock);
+}
+
+[[gnu::noinline]] void free_slowly(void* block) noexcept {
+  if (!arm()) depot().give(std::exchange(t_magazine, Magazine()));  // full
+  t_magazine.push(block);
+}
 
 }  // namespace
 
 void* allocate_envelope_block(std::size_t bytes) {
   if (bytes != kBlock) return allocate(bytes);
-  Magazine& m = t_cache.magazine;
-  if (m.count == 0 && !depot().take(m)) return allocate(kBlock);
-  return m.pop();
+  return t_magazine.top != nullptr ? t_magazine.pop() : allocate_slowly();
 }
 
 void free_envelope_block(void* block, std::size_t bytes) noexcept {
   if (bytes != kBlock) return deallocate(block);
-  Magazine& m = t_cache.magazine;
-  if (m.count == kMagazine) {
-    depot().give(m);
-    m = Magazine();
-  }
-  m.push(block);
+  if (t_magazine.count == kMagazine) return free_slowly(block);  // full, or not yet armed
+  t_magazine.push(block);
 }
 
 #endif

@@ -117,7 +117,7 @@ void Node::Impl::request(const Pid& requester, const Pid& target, Kind kind, con
   }
 }
 
-bool Node::Impl::send(const Pid& to, Term message, ProcessControl* from) {
+bool Node::Impl::send(const Pid& to, Term&& message, ProcessControl* from) {
   // The common case, a local pid: its box is the process, no lookup.
   if (ProcessControl* control = detail::control_of(to.term())) {
     if (control->mailbox().closed()) return false;
@@ -126,6 +126,10 @@ bool Node::Impl::send(const Pid& to, Term message, ProcessControl* from) {
     detail::destroy(e);
     return false;
   }
+  return send_elsewhere(to, std::move(message), from);
+}
+
+bool Node::Impl::send_elsewhere(const Pid& to, Term&& message, ProcessControl* from) {
   if (to && !is_local(to.node())) {
     if (from == nullptr) {
       route(to.node(), {RemoteSignal::Kind::send, Term(system_pid), to, Term(), std::move(message)});
@@ -572,7 +576,7 @@ Ref Node::make_ref() { return impl_->make_ref(); }
 const Pid& Node::system_pid() const noexcept { return impl_->system_pid; }
 
 std::uint64_t Node::send_after(std::chrono::milliseconds delay, const Pid& to, Term message) {
-  return impl_->timers.add(delay, [impl = impl_.get(), to, message] { impl->send(to, message); });
+  return impl_->timers.add(delay, [impl = impl_.get(), to, message] { impl->send(to, Term(message)); });
 }
 
 bool Node::cancel_timer(std::uint64_t timer) { return impl_->timers.cancel(timer); }

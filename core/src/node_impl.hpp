@@ -36,7 +36,10 @@ struct Node::Impl {
   void request(const Pid& requester, const Pid& target, detail::Envelope::Kind kind, const Ref& ref,
                const Term& object = Term());
   /// `from`: the sending process, if any (remote sends carry it).
-  bool send(const Pid& to, Term message, detail::ProcessControl* from = nullptr);
+  bool send(const Pid& to, Term&& message, detail::ProcessControl* from = nullptr);  // &&: no temporary per hop
+  /// send's path for a pid of another node or of no live process: out of line, so the
+  /// local one saves and restores fewer registers.
+  [[gnu::noinline]] bool send_elsewhere(const Pid& to, Term&& message, detail::ProcessControl* from);
   bool send(Atom name, Term message);
   /// `sender`: the process sending, from its own handler (it may be suspended); null
   /// when `from` is not the caller.
