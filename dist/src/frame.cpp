@@ -174,8 +174,9 @@ std::optional<IncomingMessage> FrameReader::read(std::span<const std::uint8_t> f
     Sequence s;
     s.atoms = std::move(atoms);
     s.next_fragment = fragment - 1;
-    if (room != 0 && part.size() + room <= pending_budget()) {
-      // The frame's own binary has room after it: the message is reassembled there.
+    if (room != 0 && part.size() + room <= std::min(limits_.max_message_bytes, pending_budget())) {
+      // The frame's own binary has room after it: the message is reassembled there (no
+      // more room than make_room would give, so the limits hold as they do there).
       s.body = *owner;
       s.data = const_cast<std::uint8_t*>(part.data());  // the caller's fresh bytes (see read)
       s.capacity = part.size() + room;

@@ -352,6 +352,21 @@ TEST(Frame, AMessageThatOutgrowsTheRoomAfterItsFirstFragmentMovesOut) {
   EXPECT_EQ(reader.pending_bytes(), 0u);
 }
 
+TEST(Frame, MoreRoomThanTheLimitsAllowIsLeftUnused) {
+  FrameReader reader({.max_message_bytes = 1000});
+  const auto frames = fragments_of(binary(std::string(2000, 'l')), 500);
+  const RoomyFrame first = with_room(frames[0], 5000);  // more than the largest message
+  EXPECT_FALSE(reader.read(first.bytes, &first.owner, first.room).has_value());
+  EXPECT_LE(reader.pending_bytes(), 1000u);
+  std::string error;
+  try {
+    for (std::size_t i = 1; i < frames.size(); ++i) reader.read(frames[i]);
+  } catch (const FrameError& e) {
+    error = e.what();
+  }
+  EXPECT_NE(error.find("larger than 1000 bytes"), std::string::npos) << error;
+}
+
 TEST(Frame, RoomIsAskedForFirstFragmentsOnlyAndWithinTheLimits) {
   FrameReader reader({.max_message_bytes = 1000, .max_pending_bytes = 5000});
   const Bytes normal = {131, 68, 0, 112, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
