@@ -1,9 +1,9 @@
 #include "envelope_pool.hpp"
 
-#include <mutex>
+#include <array>
+#include <atomic>
 #include <new>
 #include <utility>
-#include <vector>
 
 #include "envelope.hpp"
 #include "sanitizers.hpp"
@@ -22,7 +22,7 @@ namespace {
 
 constexpr std::size_t kBlock = sizeof(Envelope);
 constexpr std::size_t kMagazine = 1024;      // blocks per magazine
-constexpr std::size_t kDepotMagazines = 64;  // full magazines kept for reuse
+constexpr std::size_t kDepotMagazines = 64;  // magazines kept for reuse
 
 // A stack of free blocks, linked through their first word.
 struct Magazine {
@@ -44,36 +44,46 @@ struct Magazine {
   }
 };
 
+// Magazines traded between threads, without a lock: a row of slots, each empty or
+// holding one magazine by its top block, whose second word holds the magazine's count.
+// A thread claims a magazine by swapping its slot to empty with a compare-and-swap, and
+// reads nothing of it until that succeeds; so a block that comes back in between as the
+// top of another magazine in the same slot does no harm (whatever the slot holds when
+// the swap succeeds is a whole magazine, and now the claimer's).
 class Depot {
  public:
-  bool take(Magazine& into) {
-    std::lock_guard lock(mutex_);
-    if (full_.empty()) return false;
-    into = full_.back();
-    full_.pop_back();
-    return true;
-  }
-  void give(Magazine magazine) noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      if (full_.size() < kDepotMagazines) {
-        full_.push_back(magazine);
-        return;
+  bool take(Magazine& into) noexcept {
+    for (auto& slot : slots_) {
+      void* top = slot.load(std::memory_order_relaxed);
+      if (top != nullptr &&
+          slot.compare_exchange_strong(top, nullptr, std::memory_order_acquire, std::memory_order_relaxed)) {
+        into = Magazine{top, static_cast<std::size_t*>(top)[1]};
+        return true;
       }
     }
-    magazine.release_all();
+    return false;
   }
- private:
-  std::mutex mutex_;
-  std::vector<Magazine> full_;
-};
+  void give(Magazine magazine) noexcept {
+    if (magazine.top == nullptr) return;
+    static_cast<std::size_t*>(magazine.top)[1] = magazine.count;
+    for (auto& slot : slots_) {
+      void* empty = nullptr;
+      if (slot.load(std::memory_order_relaxed) == nullptr &&
+          slot.compare_exchange_strong(empty, magazine.top, std::memory_order_release, std::memory_order_relaxed))
+        return;
+    }
+    magazine.release_all();  // the depot is full: back to the heap
+  }
 
-// Never destroyed: oneTBB's worker threads may exit (and hand their magazines back)
-// after static destructors have run.
-Depot& depot() {
-  static Depot* instance = new Depot;
-  return *instance;
-}
+ private:
+  std::array<std::atomic<void*>, kDepotMagazines> slots_{};
+};
+static_assert(kBlock >= 2 * sizeof(void*), "a free block holds its link and, on top, its magazine's count");
+
+// Trivially destructible, so threads that exit after static destructors have run (oneTBB's
+// workers may) can still hand their magazines back.
+constinit Depot the_depot;
+Depot& depot() noexcept { return the_depot; }
 
 // Each thread's magazine. Trivially destructible, so the fast paths read it without a
 // check that it was set up. t_return hands it back when the thread exits; it is set up
