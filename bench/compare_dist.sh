@@ -19,9 +19,7 @@ cookie=spindle-bench
 source tools/background_nodes.sh  # work, pids, port
 erlc -o "$work" bench/dist_bench.erl
 # A neutral EPMD: neither server is the one that serves it.
-epmd -port "$port" &
-pids+=($!)
-until epmd -port "$port" -names >/dev/null 2>&1; do sleep 0.05; done
+start_epmd
 
 erl_node() {  # erl_node NAME ARGS... : an erl with the benchmark module
   exec erl -noshell -name "$1@127.0.0.1" -setcookie "$cookie" -start_epmd false -pa "$work" +S "$threads:$threads" "${@:2}"

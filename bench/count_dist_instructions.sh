@@ -13,9 +13,7 @@ bin=${BUILD_DIR:-build}/bin
 cookie=spindle-count
 source tools/background_nodes.sh  # work, pids, port
 erlc -o "$work" bench/dist_bench.erl
-epmd -port "$port" &
-pids+=($!)
-until epmd -port "$port" -names >/dev/null 2>&1; do sleep 0.05; done
+start_epmd
 
 count() {  # count MESSAGES -> the server's instructions
   local log="$work/server.$1.log" server
