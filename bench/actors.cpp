@@ -15,6 +15,7 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <stdexcept>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -262,9 +263,11 @@ double idle_memory(Node& node, std::int64_t n) {
 
 // ----- fanin: 2 x threads producers, each N messages to one consumer -----
 
+// `To`: the sink's pid, or the name it is registered under (Erlang's `Name ! Msg`).
+template <class To>
 class Producer : public Process {
  public:
-  Producer(std::int64_t count, Pid sink) : Process(ProcessMode::active), left_(count), sink_(std::move(sink)) {}
+  Producer(std::int64_t count, To sink) : Process(ProcessMode::active), left_(count), sink_(std::move(sink)) {}
 
  protected:
   bool process_loop() override {
@@ -274,15 +277,24 @@ class Producer : public Process {
 
  private:
   std::int64_t left_;
-  Pid sink_;
+  To sink_;
 };
 
-double fanin(Node& node, std::int64_t n, std::size_t threads) {
+// fanin_named: the same, with the consumer registered and the producers sending to its name.
+double fanin(Node& node, std::int64_t n, std::size_t threads, bool by_name) {
   const std::size_t producers = 2 * threads;
   std::promise<void> done;
   const Pid sink = node.spawn(std::make_unique<Countdown>(n * static_cast<std::int64_t>(producers), done));
+  const Atom sink_name("fanin_sink");
+  if (by_name && !node.register_name(sink, sink_name)) throw std::runtime_error("fanin_sink is taken");
   std::vector<std::unique_ptr<Process>> staged;
-  for (std::size_t i = 0; i < producers; ++i) staged.push_back(std::make_unique<Producer>(n, sink));
+  for (std::size_t i = 0; i < producers; ++i) {
+    if (by_name) {
+      staged.push_back(std::make_unique<Producer<Atom>>(n, sink_name));
+    } else {
+      staged.push_back(std::make_unique<Producer<Pid>>(n, sink));
+    }
+  }
   const auto start = Clock::now();
   for (auto& p : staged) node.spawn(std::move(p));
   done.get_future().wait();
@@ -300,7 +312,7 @@ int main(int argc, char** argv) {
       {"pingpong", {1'000'000, "round_trips/s"}}, {"ring", {1'000'000, "hops/s"}},
       {"ring_spawn", {100'000, "processes/s"}},   {"spawn", {1'000'000, "spawns/s"}},
       {"idle_memory", {100'000, "bytes/process"}}, {"fanin", {1'000'000, "messages/s"}},
-      {"parallel_pingpong", {1'000'000, "round_trips/s"}},
+      {"parallel_pingpong", {1'000'000, "round_trips/s"}}, {"fanin_named", {1'000'000, "messages/s"}},
   };
   std::vector<std::string> names;
   for (const auto& [name, d] : defaults) names.push_back(name);
@@ -330,7 +342,8 @@ int main(int argc, char** argv) {
   if (workload == "ring_spawn") value = ring_spawn(node, n);
   if (workload == "spawn") value = spawn(node, n);
   if (workload == "idle_memory") value = idle_memory(node, n);
-  if (workload == "fanin") value = fanin(node, n, t);
+  if (workload == "fanin") value = fanin(node, n, t, false);
+  if (workload == "fanin_named") value = fanin(node, n, t, true);
   std::printf("%s %.1f %s\n", workload.c_str(), value, unit.c_str());
   return 0;
 }

@@ -18,7 +18,8 @@ run(ring, N) -> {ring(N, 1000), "hops/s"};
 run(ring_spawn, N) -> {ring_spawn(N), "processes/s"};
 run(spawn, N) -> {spawn_many(N), "spawns/s"};
 run(idle_memory, N) -> {idle_memory(N), "bytes/process"};
-run(fanin, N) -> {fanin(N), "messages/s"}.
+run(fanin, N) -> {fanin(N), "messages/s"};
+run(fanin_named, N) -> {fanin_named(N), "messages/s"}.
 
 rate(Count, StartNative) ->
     Count / (erlang:convert_time_unit(erlang:monotonic_time() - StartNative, native, nanosecond) / 1.0e9).
@@ -134,5 +135,16 @@ fanin(N) ->
     Sink = spawn(fun() -> counter(N * Producers, Self) end),
     Start = erlang:monotonic_time(),
     [spawn(fun() -> producer(N, Sink) end) || _ <- lists:seq(1, Producers)],
+    receive done -> ok end,
+    rate(N * Producers, Start).
+
+%% fanin_named: the same, the counter registered and the producers sending to its name.
+fanin_named(N) ->
+    Producers = 2 * erlang:system_info(schedulers_online),
+    Self = self(),
+    Sink = spawn(fun() -> counter(N * Producers, Self) end),
+    true = register(fanin_sink, Sink),
+    Start = erlang:monotonic_time(),
+    [spawn(fun() -> producer(N, fanin_sink) end) || _ <- lists:seq(1, Producers)],
     receive done -> ok end,
     rate(N * Producers, Start).

@@ -22,6 +22,7 @@ cases=(
   "spawn|spawn|1000000|$threads"
   "idle_memory|idle_memory|100000|$threads"
   "fanin|fanin|1000000|$threads"
+  "fanin_named|fanin_named|1000000|$threads"
   "parallel_pingpong_1|parallel_pingpong|$speedup_n|1"
   "parallel_pingpong_$threads|parallel_pingpong|$speedup_n|$threads"
 )
@@ -67,7 +68,7 @@ for c in "${cases[@]}"; do
     awk -v n="$name" -v b="$b" -v s="$s" 'BEGIN {printf "| %s | bytes/process (less is better) | %.0f | %.0f | %.2fx smaller |\n", n, b, s, b / s}'
   else
     awk -v n="$name" -v t="$t" -v b="$b" -v s="$s" -v w="$workload" 'BEGIN {
-      unit = (w ~ /pingpong/) ? "round trips/s" : (w == "ring") ? "hops/s" : (w == "fanin") ? "messages/s" : (w == "spawn") ? "spawns/s" : "processes/s"
+      unit = (w ~ /pingpong/) ? "round trips/s" : (w == "ring") ? "hops/s" : (w ~ /^fanin/) ? "messages/s" : (w == "spawn") ? "spawns/s" : "processes/s"
       printf "| %s (%s threads) | %s | %.0f | %.0f | %.2fx |\n", n, t, unit, b, s, s / b}'
   fi
 done

@@ -1,5 +1,6 @@
 #include <random>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 
 #include "node_impl.hpp"
@@ -141,19 +142,18 @@ bool Node::Impl::send_elsewhere(const Pid& to, Term&& message, ProcessControl* f
   return deliver(to, detail::message_envelope(std::move(message)));
 }
 
-bool Node::Impl::send(Atom registered, Term message) {
-  detail::SendCoalescer::flush();
-  std::shared_lock lock(names_mutex);
-  auto it = names.find(registered);
-  if (it == names.end()) return false;
+bool Node::Impl::send(Atom registered, Term&& message, ProcessControl* from) {
   auto* e = detail::message_envelope(std::move(message));
-  if (scheduler.deliver(*it->second, e)) return true;
-  detail::destroy(e);
-  return false;
+  bool delivered = false;
+  names.visit(registered, [&](ProcessControl& control) {  // the same path as a send to its pid
+    delivered = !control.mailbox().closed() && detail::SendCoalescer::send(from, control, e);
+  });
+  if (!delivered) detail::destroy(e);
+  return delivered;
 }
 
 bool Node::Impl::send(const RegisteredName& to, Term message, const Pid& from, ProcessControl* sender) {
-  if (is_local(to.node)) return send(to.name, std::move(message));
+  if (is_local(to.node)) return send(to.name, std::move(message), sender);
   RemoteSignal signal{RemoteSignal::Kind::send_named, from, to.name, Term(), std::move(message)};
   if (sender != nullptr) {
     route_from(*sender, to.node, std::move(signal));
@@ -384,9 +384,9 @@ void Node::Impl::release_name(ProcessControl& control) noexcept {
   // register_name only succeeds before the mailbox closes, and the exit closed it first,
   // so an unnamed process needs no lock here.
   if (control.has_name.load(std::memory_order_acquire)) {
-    std::unique_lock lock(names_mutex);
+    auto writer = names.write();
     if (control.has_name.load(std::memory_order_relaxed)) {
-      names.erase(control.name);
+      writer.remove(control.name);
       control.has_name.store(false, std::memory_order_relaxed);
     }
   }
@@ -466,38 +466,35 @@ Pid Node::local_pid(std::uint32_t id, std::uint32_t serial) const {
 bool Node::register_name(const Pid& pid, Atom registered) {
   const Impl::Target t = impl_->resolve(pid);
   if (t.control == nullptr || &t.control->node != impl_.get()) return false;
-  std::unique_lock lock(impl_->names_mutex);
+  auto writer = impl_->names.write();
   // A process that has exited closed its mailbox before releasing its name (under this
   // lock), so a closed mailbox here means it is gone.
-  if (impl_->names.contains(registered) || t.control->has_name.load(std::memory_order_relaxed) ||
+  if (writer.find(registered) != nullptr || t.control->has_name.load(std::memory_order_relaxed) ||
       t.control->mailbox().closed())
     return false;
-  impl_->names.emplace(registered, t.control);
+  writer.add(registered, *t.control);
   t.control->name = registered;
   t.control->has_name.store(true, std::memory_order_release);
   return true;
 }
 
 bool Node::unregister(Atom registered) {
-  std::unique_lock lock(impl_->names_mutex);
-  auto it = impl_->names.find(registered);
-  if (it == impl_->names.end()) return false;
-  it->second->has_name.store(false, std::memory_order_relaxed);
-  impl_->names.erase(it);
+  auto writer = impl_->names.write();
+  ProcessControl* control = writer.remove(registered);
+  if (control == nullptr) return false;
+  control->has_name.store(false, std::memory_order_relaxed);  // alive: its exit waits for this lock
   return true;
 }
 
 std::optional<Pid> Node::whereis(Atom registered) const {
-  std::shared_lock lock(impl_->names_mutex);
-  auto it = impl_->names.find(registered);
-  if (it == impl_->names.end()) return std::nullopt;
-  return it->second->pid();
+  std::optional<Pid> found;
+  impl_->names.visit(registered, [&found](ProcessControl& control) { found = control.pid(); });
+  return found;
 }
 
 std::vector<Atom> Node::registered() const {
-  std::shared_lock lock(impl_->names_mutex);
   std::vector<Atom> out;
-  for (const auto& [name, control] : impl_->names) out.push_back(name);
+  for (const auto& [name, control] : impl_->names.snapshot()) out.push_back(name);
   return out;
 }
 
@@ -615,10 +612,7 @@ NodeStats Node::stats() const {
 
 std::vector<ProcessStats> Node::process_stats() const {
   std::unordered_map<const ProcessControl*, Atom> names;
-  {
-    std::shared_lock lock(impl_->names_mutex);
-    for (const auto& [name, control] : impl_->names) names.emplace(control, name);
-  }
+  for (const auto& [name, control] : impl_->names.snapshot()) names.emplace(control, name);
   std::vector<ProcessStats> out;
   for (Pid& pid : impl_->table.all()) {
     const ProcessControl* control = detail::control_of(pid.term());

@@ -4,11 +4,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <shared_mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "envelope.hpp"
+#include "name_registry.hpp"
 #include "spindle/detail/memory.hpp"
 #include "process_control.hpp"
 #include "process_table.hpp"
@@ -40,7 +39,8 @@ struct Node::Impl {
   /// send's path for a pid of another node or of no live process: out of line, so the
   /// local one saves and restores fewer registers.
   [[gnu::noinline]] bool send_elsewhere(const Pid& to, Term&& message, detail::ProcessControl* from);
-  bool send(Atom name, Term message);
+  /// `from`: as for a send to a pid (the name's holder is found without a lock).
+  bool send(Atom name, Term&& message, detail::ProcessControl* from = nullptr);
   /// `sender`: the process sending, from its own handler (it may be suspended); null
   /// when `from` is not the caller.
   bool send(const RegisteredName& to, Term message, const Pid& from, detail::ProcessControl* sender = nullptr);
@@ -88,8 +88,7 @@ struct Node::Impl {
   std::atomic<std::uint64_t> next_ref{1};
   std::uint32_t ref_salt;
 
-  mutable std::shared_mutex names_mutex;
-  std::unordered_map<Atom, detail::ProcessControl*> names;
+  detail::NameRegistry<detail::ProcessControl> names;
 
   std::atomic<RemoteRouter*> router{nullptr};
   std::mutex routers_mutex;

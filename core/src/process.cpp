@@ -20,7 +20,7 @@ bool Process::send(const Pid& to, Term message) {
 }
 bool Process::send(Atom name, Term message) {
   control_->counters.sent.add();
-  return control_->node.send(name, std::move(message));
+  return control_->node.send(name, std::move(message), control_);
 }
 bool Process::send(const RegisteredName& to, Term message) {
   control_->counters.sent.add();

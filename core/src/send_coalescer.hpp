@@ -10,9 +10,9 @@
 //  - the handler call that sent them returns (nothing is held between handler calls, or
 //    on a thread that is not running a process);
 //  - the chain reaches kMaxChain messages;
-//  - the process sends to another process, sends a signal (link, monitor, exit), sends
-//    to a name or another node, or spawns: every other way out of a process flushes the
-//    chain first (and so does waiting in an Inbox).
+//  - the process sends to another process (by pid or by name), sends a signal (link,
+//    monitor, exit), sends to another node, or spawns: every other way out of a process
+//    flushes the chain first (and so does waiting in an Inbox).
 // So each sender's messages and signals still arrive in the order it sent them, and a
 // message held back waits at most until its handler call returns. The first message to
 // a receiver goes at once, so a process that answers each message it handles with one

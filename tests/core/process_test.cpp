@@ -597,5 +597,87 @@ TEST(Stress, MillionsOfMessagesFromManyProducers) {
   EXPECT_EQ(inbox.size(), 0u);
 }
 
+// Sends to a registered name race with the name moving from process to process: every
+// send that returned true reached the process that held the name, in each sender's order.
+TEST(Stress, SendsToANameReachWhoeverHoldsItAsItMoves) {
+  constexpr int kSenders = 3;
+  constexpr int kEach = 40'000;
+  constexpr int kMoves = 300;
+  Node node({.scheduler = {.threads = 2}});
+  Inbox inbox(node);
+  const Atom name = atom("moving");
+  struct Tally : Process {
+    void handle_one_inbox_message(Term m) override {
+      if (m.is_tuple(2) && m.as_tuple()[0].is_atom(atom("report"))) {
+        send(m.as_tuple()[1].as_pid(), tuple(atom("tally"), count_, in_order_ ? atoms::true_ : atoms::false_));
+        return;
+      }
+      const auto sender = static_cast<std::size_t>(m.as_tuple()[0].as_int());
+      const auto seq = m.as_tuple()[1].as_int();
+      if (seq <= last_[sender]) in_order_ = false;
+      last_[sender] = seq;
+      ++count_;
+    }
+    std::vector<std::int64_t> last_ = std::vector<std::int64_t>(kSenders, -1);
+    std::int64_t count_ = 0;
+    bool in_order_ = true;
+  };
+  std::vector<Pid> holders{node.spawn<Tally>()};
+  ASSERT_TRUE(node.register_name(holders.back(), name));
+  std::atomic<std::int64_t> delivered{0};
+  std::atomic<int> finished{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kSenders; ++t)
+    senders.emplace_back([&, t] {
+      std::int64_t mine = 0;
+      for (int i = 0; i < kEach; ++i) mine += node.send(name, tuple(t, i)) ? 1 : 0;
+      delivered += mine;
+      ++finished;
+    });
+  for (int move = 0; move < kMoves || finished.load() < kSenders; ++move) {  // moves all along
+    holders.push_back(node.spawn<Tally>());
+    ASSERT_TRUE(node.unregister(name));
+    ASSERT_TRUE(node.register_name(holders.back(), name));
+  }
+  for (auto& t : senders) t.join();
+  std::int64_t counted = 0;
+  for (const Pid& holder : holders) {
+    node.send(holder, tuple(atom("report"), inbox.pid()));
+    const auto tally = inbox.receive(30s);
+    ASSERT_TRUE(tally.has_value());
+    counted += tally->as_tuple()[1].as_int();
+    EXPECT_EQ(tally->as_tuple()[2], Term(atoms::true_));
+  }
+  EXPECT_EQ(counted, delivered.load());
+  EXPECT_GT(delivered.load(), 0);
+}
+
+// Holders of a name are killed while senders use the name; only the name refers to them,
+// so each is freed once it has exited: a send must never touch one after that (ASan).
+TEST(Stress, SendsToANameWhoseHoldersExit) {
+  constexpr int kSenders = 3;
+  constexpr int kHolders = 100;
+  Node node({.scheduler = {.threads = 2}});
+  const Atom name = atom("short_lived");
+  std::atomic<bool> done{false};
+  std::atomic<std::int64_t> delivered{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kSenders; ++t)
+    senders.emplace_back([&] {
+      while (!done.load()) delivered += node.send(name, atom("hello")) ? 1 : 0;
+    });
+  for (int h = 0; h < kHolders; ++h) {
+    ASSERT_TRUE(node.register_name(node.spawn<Echo>(), name));
+    std::optional<Pid> holder = node.whereis(name);
+    ASSERT_TRUE(holder.has_value());
+    node.exit(*holder, atoms::kill);
+    holder.reset();
+    while (node.whereis(name).has_value()) std::this_thread::yield();  // released on exit
+  }
+  done = true;
+  for (auto& t : senders) t.join();
+  EXPECT_GT(delivered.load(), 0);
+}
+
 }  // namespace
 }  // namespace spindle
