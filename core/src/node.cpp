@@ -341,13 +341,16 @@ Pid Node::Impl::spawn(std::unique_ptr<Process> process, const SpawnOptions& opti
     throw;
   }
   for (;;) {
-    // After 2^28 spawns numbers wrap; skip any still in use.
+    // A number whose slot in the table a live process holds is passed over (the table
+    // keeps at least half its slots free, so this is rare; after 2^28 spawns numbers wrap).
     const auto number =
         static_cast<std::uint32_t>(next_number.fetch_add(1, std::memory_order_relaxed) & detail::kPidNumberMask);
-    if (number == 0) continue;  // the system pid's
-    control->id = number & 0x7FFF;
-    control->serial = number >> 15;
-    if (table.insert(*control)) break;
+    if (number != 0) {  // 0 is the system pid's
+      control->id = number & 0x7FFF;
+      control->serial = number >> 15;
+      if (table.insert(*control)) break;
+    }
+    numbers_passed_over.fetch_add(1, std::memory_order_relaxed);
   }
   Pid pid = control->pid();
   if (options.link) {
@@ -595,7 +598,7 @@ NodeStats Node::stats() const {
   NodeStats s;
   s.uptime = std::chrono::steady_clock::now() - n.started;
   s.processes = process_count();
-  s.spawned = n.next_number.load(std::memory_order_relaxed) - 1;
+  s.spawned = n.next_number.load(std::memory_order_relaxed) - 1 - n.numbers_passed_over.load(std::memory_order_relaxed);
   const detail::ProcessTable::Retired retired = n.table.retired();
   s.messages_sent = retired.sent + n.external_sent.load(std::memory_order_relaxed);
   s.messages_handled = retired.handled;

@@ -81,7 +81,8 @@ struct Node::Impl {
 
   detail::ProcessTable table;
   FunctionTable functions;
-  std::atomic<std::uint64_t> next_number{1};  // also counts the spawns
+  std::atomic<std::uint64_t> next_number{1};  // less those passed over, counts the spawns
+  std::atomic<std::uint64_t> numbers_passed_over{0};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Sends from outside the node's processes (the table sums what exited processes counted).
   std::atomic<std::uint64_t> external_sent{0};

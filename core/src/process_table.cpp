@@ -7,10 +7,14 @@
 
 namespace spindle::detail {
 
+std::uint32_t ProcessTable::KeyInShard::operator()(const ProcessControl& control) const noexcept {
+  return key_in_shard(control.key());
+}
+
 bool ProcessTable::insert(ProcessControl& control) {
   Shard& s = shard(control.key());
   std::lock_guard lock(s.mutex);
-  return s.processes.insert(key_in_shard(control.key()), &control);
+  return s.processes.insert(control);
 }
 
 void ProcessTable::erase(ProcessControl& control) {
@@ -20,23 +24,22 @@ void ProcessTable::erase(ProcessControl& control) {
     s.retired.handled += control.counters.handled.get();
     s.retired.sent += control.counters.sent.get();
     s.retired.mailbox_high_water = std::max(s.retired.mailbox_high_water, control.counters.mailbox_high_water.get());
-    if (!s.processes.erase(key_in_shard(control.key()), &control)) return;
+    if (!s.processes.erase(control)) return;
   }
   control.release();  // the table's reference
 }
 
 Pid ProcessTable::find(std::uint32_t key) const {
-  const Shard& s = shard(key);
-  std::lock_guard lock(s.mutex);
-  ProcessControl* control = s.processes.find(key_in_shard(key));
-  return control == nullptr ? Pid() : control->pid();
+  Pid found;
+  shard(key).processes.visit(key_in_shard(key), [&found](ProcessControl& control) { found = control.pid(); });
+  return found;
 }
 
 std::vector<Pid> ProcessTable::all() const {
   std::vector<Pid> pids;
   for (const Shard& s : shards_) {
     std::lock_guard lock(s.mutex);
-    s.processes.for_each([&pids](std::uint32_t, ProcessControl* control) { pids.push_back(control->pid()); });
+    s.processes.for_each([&pids](ProcessControl& control) { pids.push_back(control.pid()); });
   }
   return pids;
 }

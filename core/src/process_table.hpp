@@ -8,7 +8,7 @@
 
 #include <oneapi/tbb/spin_mutex.h>
 
-#include "direct_table.hpp"
+#include "pid_slots.hpp"
 #include "spindle/term.hpp"
 
 namespace spindle::detail {
@@ -22,19 +22,22 @@ struct ProcessControl;
 /// another. (A build with shards of 64-number blocks spawned 10-15% slower than the build
 /// before it on 4 and 8 cores of a 16-core machine, though faster on 1 and 2: there the
 /// spawner and the workers running its young processes met on one lock.)
-/// Within a shard the numbers are still in sequence, which a DirectTable keeps in
-/// neighbouring slots, and a spawn and an exit allocate nothing in the common case. The
-/// table holds a reference to each control block. Each shard also sums the counters of
-/// the processes that left it, for the node's statistics, so an exit touches no counter
-/// that every exit shares.
+/// Within a shard a number's slot is its low bits (PidSlots), so numbers in sequence sit
+/// in neighbouring slots, and a spawn and an exit allocate nothing in the common case.
+/// A lookup takes no lock: a message from another node to a local pid is delivered
+/// without waiting for a spawn or an exit. The table holds a reference to each control
+/// block. Each shard also sums the counters of the processes that left it, for the
+/// node's statistics, so an exit touches no counter that every exit shares.
 class ProcessTable {
  public:
-  /// False if the number is in use by another live process.
+  /// False if the number's slot in the table is taken (by a live process whose number
+  /// equals it in its low bits): the caller takes the next number.
   bool insert(ProcessControl& control);
   /// Removes `control` (nothing if another process holds its number), adds its counters
   /// to the retired totals, and drops the table's reference.
   void erase(ProcessControl& control);
   /// The live process with this number, as a pid holding a reference; empty if none.
+  /// Takes no lock.
   Pid find(std::uint32_t key) const;
   /// Every live process's pid.
   std::vector<Pid> all() const;
@@ -48,13 +51,16 @@ class ProcessTable {
   Retired retired() const;
 
  private:
-  // A spin lock (it backs off, then yields): an insert or an erase holds it for a few
-  // dozen instructions (a resize, which is rare, for longer), so a spawn and an exit that meet on a shard are better served by
-  // waiting a moment than by a futex sleep and wake-up. Lookups by number (pids from the
-  // wire, stop) are rare next to them.
+  struct KeyInShard {
+    std::uint32_t operator()(const ProcessControl& control) const noexcept;
+  };
+  // Writers (insert, erase) take a spin lock (it backs off, then yields): they hold it
+  // for a few dozen instructions (a resize, which is rare, for longer), so a spawn and an
+  // exit that meet on a shard are better served by waiting a moment than by a futex
+  // sleep and wake-up. Lookups take none.
   struct alignas(64) Shard {
     mutable tbb::spin_mutex mutex;
-    DirectTable<ProcessControl> processes;  // by number / kShards
+    PidSlots<ProcessControl, KeyInShard> processes;  // by number / kShards
     Retired retired;
   };
   Shard& shard(std::uint32_t key) const noexcept { return shards_[key % kShards]; }

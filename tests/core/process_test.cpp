@@ -679,5 +679,48 @@ TEST(Stress, SendsToANameWhoseHoldersExit) {
   EXPECT_GT(delivered.load(), 0);
 }
 
+// Pids built from their fields (as from the wire) are resolved in the process table
+// without a lock while their processes exit and others are spawned, growing and
+// shrinking the table: a lookup never reaches a freed process (ASan), and a live one is
+// always found.
+TEST(Stress, PidsBuiltFromFieldsResolveWhileProcessesComeAndGo) {
+  constexpr int kSenders = 2;
+  constexpr int kRounds = 40;
+  constexpr int kCrowd = 500;
+  Node node({.scheduler = {.threads = 2}});
+  Inbox inbox(node);
+  const Pid anchor = node.spawn<Echo>();  // lives throughout: must always be found
+  // The fields (id << 32 | serial) of recent processes, dying ones among them.
+  std::vector<std::atomic<std::uint64_t>> recent(kCrowd);
+  std::atomic<bool> done{false};
+  std::atomic<std::int64_t> anchor_misses{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kSenders; ++t)
+    senders.emplace_back([&, t] {
+      for (std::size_t i = t; !done.load(); ++i) {
+        if (!node.local_pid(anchor.id(), anchor.serial())) anchor_misses.fetch_add(1);
+        const std::uint64_t fields = recent[i % kCrowd].load();
+        const auto id = static_cast<std::uint32_t>(fields >> 32);
+        const auto serial = static_cast<std::uint32_t>(fields);
+        if (id == 0 && serial == 0) continue;
+        node.send(Pid(node.name(), id, serial, node.creation()), atom("hello"));
+        node.local_pid(id, serial);
+      }
+    });
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<Ref> refs;
+    for (int i = 0; i < kCrowd; ++i) {
+      Pid p = node.spawn<Echo>();
+      recent[i].store(std::uint64_t{p.id()} << 32 | p.serial());
+      refs.push_back(inbox.monitor(p));
+      node.exit(p, atoms::kill);  // once it has exited only the senders' lookups may reach it
+    }
+    for (const Ref& ref : refs) ASSERT_EQ(down_reason(inbox, ref), Term(atoms::killed));
+  }
+  done = true;
+  for (auto& t : senders) t.join();
+  EXPECT_EQ(anchor_misses.load(), 0);
+  EXPECT_TRUE(node.local_pid(anchor.id(), anchor.serial()));
+}
 }  // namespace
 }  // namespace spindle
