@@ -9,7 +9,8 @@
 #   bench/compare_dist.sh [ROUNDS] [THREADS]    (defaults: 3 rounds, 2 threads per node)
 # WORKLOADS="bulk stream" runs only those. With pingpong, the TCP loopback floor under any
 # round trip, and with bulk, its ceiling over a one-way stream (bench/loopback_floor.cpp),
-# are measured in the same rounds and printed below.
+# are measured in the same rounds and printed below; so is the CPU time each server
+# process spent on the stream and bulk runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -26,9 +27,12 @@ erl_node() {  # erl_node NAME ARGS... : an erl with the benchmark module
 }
 erl_node bs -s dist_bench serve >"$work/bs.log" 2>&1 &
 pids+=($!)
+declare -A server_pid=([bs]=$!)
 "$bin/spindle-dist-bench" serve --name ss@127.0.0.1 --cookie "$cookie" --epmd-port "$port" --threads "$threads" \
   >"$work/ss.log" 2>&1 &
 pids+=($!)
+server_pid[ss]=$!
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, in clock ticks
 for log in bs ss; do
   for _ in $(seq 200); do grep -q '^ready' "$work/$log.log" && break; sleep 0.05; done
   grep -q '^ready' "$work/$log.log" || { echo "the $log server did not start:"; cat "$work/$log.log"; exit 1; }
@@ -73,8 +77,10 @@ for round in $(seq "$rounds"); do
       read -r driver server <<<"$p"
       # rpc:call and gen_server:call loops are Erlang clients
       case "$workload" in rpc | gen_call*) [ "$driver" != beam ] && continue ;; esac
+      before=$(cpu_ticks "${server_pid[$server]}")
       value=$(drive "$driver" "$server" "$workload" "$n" "$size")
       echo "$workload $driver-$server ${value:-nan}" >>"$work/results.txt"
+      echo "cpu_$workload $driver-$server $(($(cpu_ticks "${server_pid[$server]}") - before))" >>"$work/results.txt"
     done
     # The TCP loopback's own limit, in the same rounds: the floor under any round trip,
     # the ceiling over any one-way stream of large binaries.
@@ -121,6 +127,19 @@ for c in "${cases[@]}"; do
     fi
   done
   echo "$row |"
+done
+# What the server spent on the one-way workloads (where the driver is the bottleneck, the
+# server's share of the 2 cores is what it takes from the driver).
+cpu_heading=1
+for w in stream bulk; do
+  grep -q "^cpu_$w " "$work/results.txt" || continue
+  if [ -n "$cpu_heading" ]; then
+    echo
+    echo "CPU the server process used per run, the same rounds (user + system, clock ticks of 1/$(getconf CLK_TCK) s, median):"
+    cpu_heading=
+  fi
+  echo "$w: BEAM server $(median "cpu_$w" beam-bs) driven by BEAM, $(median "cpu_$w" spindle-bs) by Spindle;" \
+    "Spindle server $(median "cpu_$w" beam-ss) driven by BEAM, $(median "cpu_$w" spindle-ss) by Spindle over TCP."
 done
 if grep -q '^floor ' "$work/results.txt"; then
   echo
