@@ -11,9 +11,11 @@ bin=${BUILD_DIR:-build}/bin
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The speed-up rows run 4,000,000 round trips: at 1,000,000 a 2-thread run lasts ~30 ms
-# here, and one scheduling hiccup of the shared VM moves the speed-up by 0.3x.
-speedup_n=4000000
+# The speed-up rows run 16,000,000 round trips: at 1,000,000 a 2-thread run lasts ~30 ms
+# here, and one scheduling hiccup of the shared VM moves the speed-up by 0.3x; at
+# 4,000,000 (~120 ms) 2-thread runs still spread over 27M-37M round trips/s, at
+# 16,000,000 (~450 ms) over 36M-38M.
+speedup_n=16000000
 # name | workload | n | threads
 cases=(
   "pingpong|pingpong|1000000|$threads"
