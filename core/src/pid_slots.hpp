@@ -11,16 +11,17 @@
 namespace spindle::detail {
 
 /// Values (`T`) by key (`KeyOf{}(value)`, a `std::uint32_t` fixed while the value is in
-/// the table), in a power-of-two array where a key's slot is its low bits. Keys handed out in sequence
-/// fill neighbouring slots, so a spawn and an exit touch the cache lines their
-/// neighbours just touched. A key whose slot is taken is refused (the caller takes
+/// the table), in a power-of-two array where a key's slot is its low bits. Keys handed
+/// out in sequence fill neighbouring slots, so a spawn and an exit touch the cache lines
+/// their neighbours just touched. A key whose slot is taken is refused (the caller takes
 /// another number), so every key sits in its own slot and a lookup reads one slot.
 ///
 /// `visit` takes no lock and never waits (ReaderPins); `insert` and `erase` must be
 /// serialized by the caller. The array doubles when half full, which keeps every key in
 /// a slot of its own (keys apart in their low n bits are apart in n + 1), and halves when
-/// an eighth full if no two keys then meet. An erased value, and an array replaced, are
-/// out of every lookup's reach when `erase` returns.
+/// an eighth full if no two keys then meet (if two would, it tries again later). An
+/// erased value, and an array replaced, are out of every lookup's reach when `erase`
+/// returns.
 template <class T, class KeyOf>
 class PidSlots {
  public:
@@ -63,9 +64,17 @@ class PidSlots {
     --count_;
     pins_.wait_for_readers();
     if (capacity() > kMinCapacity && count_ * 8 < capacity()) {
-      try {
-        if (View* smaller = shrunk()) replace(smaller);
-      } catch (...) {  // keeping the larger array is fine
+      if (erases_before_shrinking_ > 0) {
+        --erases_before_shrinking_;
+      } else {
+        try {
+          if (View* smaller = shrunk()) {
+            replace(smaller);
+          } else {  // two keys would meet: try again after an eighth of the slots' worth of erases
+            erases_before_shrinking_ = capacity() / 8;
+          }
+        } catch (...) {  // keeping the larger array is fine
+        }
       }
     }
     return true;
@@ -125,6 +134,9 @@ class PidSlots {
   std::atomic<View*> view_{nullptr};
   ReaderPins pins_;
   std::size_t count_ = 0;
+  // A failed shrink reads every slot; waiting this many erases before the next keeps that
+  // at a few slots per erase where live keys stay spread too wide for half the array.
+  std::size_t erases_before_shrinking_ = 0;
 };
 
 }  // namespace spindle::detail

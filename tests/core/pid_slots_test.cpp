@@ -139,6 +139,33 @@ TEST(PidSlots, AnOldKeyInTheWayKeepsItsSlotAndBlocksOnlyItsOwnBits) {
   EXPECT_EQ(slots.size(), 1u);
 }
 
+TEST(PidSlots, AShrinkThatWouldPutTwoKeysInOneSlotWaitsUntilTheyPart) {
+  Slots slots;
+  std::vector<std::unique_ptr<Item>> items;
+  for (std::uint32_t k = 0; k < 1100; ++k) {
+    items.push_back(std::make_unique<Item>(k));
+    ASSERT_TRUE(slots.insert(*items.back()));
+  }
+  ASSERT_EQ(slots.capacity(), 4096u);
+  // 5 and 1029 share a slot at 1024 slots and below: the array keeps 2048.
+  for (std::uint32_t k = 0; k < 1100; ++k) {
+    if (k == 5 || k == 1029) continue;
+    ASSERT_TRUE(slots.erase(*items[k]));
+  }
+  EXPECT_EQ(slots.capacity(), 2048u);
+  EXPECT_EQ(find(slots, 5), items[5].get());
+  EXPECT_EQ(find(slots, 1029), items[1029].get());
+  // Once they no longer meet, churn elsewhere lets it shrink all the way.
+  ASSERT_TRUE(slots.erase(*items[1029]));
+  for (std::uint32_t k = 5000; k < 5600; ++k) {
+    Item passing(k);
+    if (!slots.insert(passing)) continue;  // its slot is 5's
+    ASSERT_TRUE(slots.erase(passing));
+  }
+  EXPECT_EQ(slots.capacity(), 64u);
+  EXPECT_EQ(find(slots, 5), items[5].get());
+}
+
 // Readers look keys up without pause while a writer erases each value, frees it and
 // inserts a new one under the next key, growing and shrinking the array as it goes. Once
 // `erase` has returned no reader may touch the value it erased: a reader that did would
