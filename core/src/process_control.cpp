@@ -132,10 +132,7 @@ Actor::RunResult ProcessControl::run_passive(const RunLimits& limits) noexcept {
         if (end_monitor(*static_cast<Signal*>(e))) message = std::move(e->payload);
         break;
       case Kind::Timeout:
-        if (static_cast<Signal*>(e)->ref == Term(timeout_generation_)) {
-          timeout_ms_ = -1;  // fires once
-          guarded([this] { process->handle_timeout(); });
-        }
+        if (receive_timeout_due(*static_cast<Signal*>(e))) guarded([this] { process->handle_timeout(); });
         break;
       case Kind::Run:
         guarded([this, e] { static_cast<RunEnvelope*>(e)->action(*process); });
@@ -183,10 +180,7 @@ void ProcessControl::absorb_signals() noexcept {
     }
     queue.erase_after(prev, n);
     if (e->kind == Kind::Timeout) {
-      if (static_cast<Signal*>(e)->ref == Term(timeout_generation_)) {
-        timeout_ms_ = -1;
-        guarded([this] { process->handle_timeout(); });
-      }
+      if (receive_timeout_due(*static_cast<Signal*>(e))) guarded([this] { process->handle_timeout(); });
     } else if (e->kind == Kind::Run) {
       guarded([this, e] { static_cast<RunEnvelope*>(e)->action(*process); });
     } else if (std::optional<Term> converted = handle_signal(*static_cast<Signal*>(e))) {
@@ -338,7 +332,7 @@ void ProcessControl::exit_with(Term reason) noexcept {
     // The process is ending anyway; its terminate hook cannot stop that.
   }
   std::unique_ptr<Process> user = std::move(process);  // from here on, exited()
-  if (timeout_timer_ != 0) node.timers.cancel(std::exchange(timeout_timer_, 0));
+  disarm_receive_timeout();
 
   NodeList unhandled = std::exchange(queue, NodeList());
   unhandled.append(mailbox().close());
@@ -436,13 +430,40 @@ void ProcessControl::set_receive_timeout(std::chrono::milliseconds timeout) {
 }
 
 void ProcessControl::restart_receive_timeout() {
+  if (timeout_ms_ < 0) return disarm_receive_timeout();
+  timeout_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  if (timeout_timer_ != 0 && timeout_timer_due_ <= timeout_deadline_) return;  // it re-arms when it fires
+  disarm_receive_timeout();
+  arm_receive_timeout();
+}
+
+bool ProcessControl::receive_timeout_due(const Signal& timeout) noexcept {
+  if (timeout.ref != Term(timeout_generation_) || timeout_timer_ == 0) return false;  // stale
+  timeout_timer_ = 0;
+  if (timeout_ms_ < 0) return false;
+  if (std::chrono::steady_clock::now() < timeout_deadline_) {
+    try {
+      arm_receive_timeout();
+      return false;
+    } catch (...) {  // no memory for a timer: fire now rather than never
+    }
+  }
+  timeout_ms_ = -1;  // fires once
+  return true;
+}
+
+void ProcessControl::arm_receive_timeout() {
   ++timeout_generation_;
-  if (timeout_timer_ != 0) node.timers.cancel(std::exchange(timeout_timer_, 0));
-  if (timeout_ms_ < 0) return;
-  timeout_timer_ = node.timers.add(std::chrono::milliseconds(timeout_ms_),
-                                   [owner = &node, self = pid(), generation = timeout_generation_] {
-                                     owner->deliver(self, new Signal(Kind::Timeout, Term(), Term(), Term(generation)));
-                                   });
+  timeout_timer_due_ = timeout_deadline_;
+  timeout_timer_ = node.timers.add_at(timeout_deadline_, [owner = &node, self = pid(), generation = timeout_generation_] {
+    owner->deliver(self, new Signal(Kind::Timeout, Term(), Term(), Term(generation)));
+  });
+}
+
+void ProcessControl::disarm_receive_timeout() noexcept {
+  if (timeout_timer_ == 0) return;
+  node.timers.cancel(std::exchange(timeout_timer_, 0));
+  ++timeout_generation_;  // a Timeout signal already on its way is stale
 }
 
 }  // namespace spindle::detail

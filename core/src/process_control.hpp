@@ -123,7 +123,13 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   /// The monitor a DOWN signal reports ends; false when it was already removed
   /// (demonitor), and the DOWN is then dropped.
   bool end_monitor(const Signal& down) noexcept;
+  /// The receive timeout starts again (a message came, or it was set).
   void restart_receive_timeout();
+  /// A Timeout signal came: true if the receive timeout is due now. False for a stale
+  /// signal, or for a timer armed before the deadline last moved (it re-arms).
+  bool receive_timeout_due(const Signal& timeout) noexcept;
+  void arm_receive_timeout();
+  void disarm_receive_timeout() noexcept;
   void answer_as_dead(Envelope& e) noexcept;
   /// Records what a spawn reply says is in place; returns the spawn_reply message.
   Term spawn_reply(const Signal& e);
@@ -132,9 +138,15 @@ struct alignas(64) ProcessControl final : PidBox, Actor, RuntimeAllocated {
   // The user object of an exited process: destroyed when `run` returns, as user code
   // may still be on the stack when the exit happens (an exit signal seen in receive()).
   std::unique_ptr<Process> finished_;
-  std::int64_t timeout_ms_ = -1;  // the receive timeout, negative when off
-  std::uint64_t timeout_generation_ = 0;
-  std::uint64_t timeout_timer_ = 0;
+  // The receive timeout. A message moves only `timeout_deadline_`: the armed timer,
+  // due at `timeout_timer_due_`, is left alone when it fires no later than that (it
+  // re-arms for the rest when it fires), so a busy process touches the node's timer
+  // queue, and its lock, once per timeout period rather than once per message.
+  std::int64_t timeout_ms_ = -1;  // negative when off
+  std::chrono::steady_clock::time_point timeout_deadline_{};
+  std::chrono::steady_clock::time_point timeout_timer_due_{};
+  std::uint64_t timeout_generation_ = 0;  // of the armed timer; older Timeout signals are stale
+  std::uint64_t timeout_timer_ = 0;       // 0: none armed
 };
 
 /// The control block behind a pid term of a local process, or null for other pids.

@@ -475,6 +475,30 @@ TEST(Timers, ReceiveTimeoutFiresOnceAndMessagesRestartIt) {
   EXPECT_FALSE(inbox.receive(200ms).has_value());  // once only
 }
 
+TEST(Timers, AReceiveTimeoutCanBeShortenedOrTurnedOff) {
+  struct Waiter : Process {
+    explicit Waiter(Pid report) : report_(std::move(report)) {}
+    void init() override { set_receive_timeout(10s); }
+    void handle_one_inbox_message(Term m) override {
+      if (m == Term(atom("short"))) set_receive_timeout(50ms);  // sooner than the 10 s armed
+      if (m == Term(atom("off"))) set_receive_timeout(-1ms);
+    }
+    void handle_timeout() override { send(report_, atom("timeout")); }
+    Pid report_;
+  };
+  Node node;
+  Inbox inbox(node);
+  const Pid shortened = node.spawn<Waiter>(inbox.pid());
+  const auto start = std::chrono::steady_clock::now();
+  node.send(shortened, atom("short"));
+  EXPECT_EQ(inbox.receive(5s), Term(atom("timeout")));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  const Pid stopped = node.spawn<Waiter>(inbox.pid());
+  node.send(stopped, atom("short"));
+  node.send(stopped, atom("off"));
+  EXPECT_FALSE(inbox.receive(300ms).has_value());
+}
+
 TEST(Process, RunInActsInsideTheProcess) {
   Node node;
   Inbox inbox(node);
