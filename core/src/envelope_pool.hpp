@@ -5,9 +5,10 @@
 // the freeing thread's magazine; a full magazine goes to a shared depot, and a thread
 // whose magazine is empty takes one from there. So a send and its free cost a few
 // instructions each, and threads meet (with a compare-and-swap on one of the depot's
-// slots, no lock) once per magazine, not once per message. The depot keeps a bounded number of magazines and hands the rest back to the
-// heap, so a burst of queued messages does not pin its memory for good. Sanitizer
-// builds skip the pool, so ASan sees every envelope.
+// slots, no lock) once per magazine, not once per message. The depot keeps a bounded
+// number of magazines and hands the rest back to the heap, so a burst of queued messages
+// does not pin its memory for good. Sanitizer builds skip the pool, so ASan sees every
+// envelope.
 
 #include <cstddef>
 

@@ -104,13 +104,18 @@ TEST(PidSlots, KeysThatShareTheirLowBitsAreRefusedNotLost) {
   run_against_model(5, 20000, 89, universe, [&](std::mt19937& r) { return universe[r() % universe.size()]; });
 }
 
-TEST(PidSlots, KeysInSequenceComeAndGoInAnyOrderAndTheArrayShrinksBack) {
-  Slots slots;
-  std::vector<std::unique_ptr<Item>> items;
-  for (std::uint32_t k = 0; k < 100000; ++k) {
+// Inserts keys 0 .. count-1 into `slots`, each into a free slot, keeping them in `items`.
+void insert_in_sequence(Slots& slots, std::uint32_t count, std::vector<std::unique_ptr<Item>>& items) {
+  for (std::uint32_t k = 0; k < count; ++k) {
     items.push_back(std::make_unique<Item>(k));
     ASSERT_TRUE(slots.insert(*items.back()));
   }
+}
+
+TEST(PidSlots, KeysInSequenceComeAndGoInAnyOrderAndTheArrayShrinksBack) {
+  Slots slots;
+  std::vector<std::unique_ptr<Item>> items;
+  ASSERT_NO_FATAL_FAILURE(insert_in_sequence(slots, 100000, items));
   // Every other from the front (the oldest first, as a thief finishes them), then the rest.
   for (std::uint32_t k = 0; k < items.size(); k += 2) ASSERT_TRUE(slots.erase(*items[k]));
   for (std::uint32_t k = 0; k < items.size(); ++k) ASSERT_EQ(find(slots, k), k % 2 ? items[k].get() : nullptr);
@@ -142,10 +147,7 @@ TEST(PidSlots, AnOldKeyInTheWayKeepsItsSlotAndBlocksOnlyItsOwnBits) {
 TEST(PidSlots, AShrinkThatWouldPutTwoKeysInOneSlotWaitsUntilTheyPart) {
   Slots slots;
   std::vector<std::unique_ptr<Item>> items;
-  for (std::uint32_t k = 0; k < 1100; ++k) {
-    items.push_back(std::make_unique<Item>(k));
-    ASSERT_TRUE(slots.insert(*items.back()));
-  }
+  ASSERT_NO_FATAL_FAILURE(insert_in_sequence(slots, 1100, items));
   ASSERT_EQ(slots.capacity(), 4096u);
   // 5 and 1029 share a slot at 1024 slots and below: the array keeps 2048.
   for (std::uint32_t k = 0; k < 1100; ++k) {
