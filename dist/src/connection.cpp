@@ -56,9 +56,11 @@ Connection::~Connection() {
 void Connection::start() {
   transport_.set_no_delay();
   const auto executor = transport_.executor();
-  asio::co_spawn(executor, read_loop(), asio::detached);
-  asio::co_spawn(executor, write_loop(), asio::detached);
-  asio::co_spawn(executor, tick_loop(), asio::detached);
+  // Each loop's body starts only once the executor runs it, maybe after a close has let
+  // the connection go, so the reference each keeps comes in as an argument.
+  asio::co_spawn(executor, read_loop(shared_from_this()), asio::detached);
+  asio::co_spawn(executor, write_loop(shared_from_this()), asio::detached);
+  asio::co_spawn(executor, tick_loop(shared_from_this()), asio::detached);
 }
 
 void Connection::kick() {
@@ -140,8 +142,7 @@ ConnectionStats Connection::stats() const {
 
 // ----- reading -----
 
-asio::awaitable<void> Connection::read_loop() {
-  auto self = shared_from_this();
+asio::awaitable<void> Connection::read_loop(std::shared_ptr<Connection> /*self*/) {
   ByteBuffer buffer(kReadBuffer + 4);
   std::uint8_t* const rx = buffer.data();
   const std::size_t capacity = buffer.capacity();
@@ -388,8 +389,7 @@ void Connection::finish_batch() {
   if (gathering_) gather_timer_.cancel();  // the peer may answer at once
 }
 
-asio::awaitable<void> Connection::write_loop() {
-  auto self = shared_from_this();
+asio::awaitable<void> Connection::write_loop(std::shared_ptr<Connection> /*self*/) {
   try {
     while (!closed_) {
       if (out_.empty()) fill_batch();  // else write_now left the rest of a batch
@@ -423,8 +423,7 @@ asio::awaitable<void> Connection::write_loop() {
 
 // ----- ticks -----
 
-asio::awaitable<void> Connection::tick_loop() {
-  auto self = shared_from_this();
+asio::awaitable<void> Connection::tick_loop(std::shared_ptr<Connection> /*self*/) {
   const auto interval = std::max(owner_.options.net_ticktime / 4, std::chrono::milliseconds(1));
   while (!closed_ && !flushing_) {
     tick_timer_.expires_after(interval);

@@ -53,9 +53,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   LinkLedger& ledger() noexcept { return ledger_; }
 
  private:
-  asio::awaitable<void> read_loop();
-  asio::awaitable<void> write_loop();
-  asio::awaitable<void> tick_loop();
+  // Each takes the reference that keeps the connection alive while it runs.
+  asio::awaitable<void> read_loop(std::shared_ptr<Connection> self);
+  asio::awaitable<void> write_loop(std::shared_ptr<Connection> self);
+  asio::awaitable<void> tick_loop(std::shared_ptr<Connection> self);
   /// The next bytes from the peer, into `into` (never 0 bytes: the end of the stream
   /// and errors throw). See the .cpp for why it asks the socket itself for a while.
   asio::awaitable<std::size_t> read_next(asio::mutable_buffer into);

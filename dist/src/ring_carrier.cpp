@@ -19,13 +19,14 @@ RingCarrier::RingCarrier(local_stream::socket socket, SharedRing outgoing, Share
       reader_alarm_(socket_.get_executor()),
       writer_alarm_(socket_.get_executor()) {}
 
-void RingCarrier::start() { asio::co_spawn(socket_.get_executor(), listen(), asio::detached); }
+// The coroutine's body starts only once the executor runs it, maybe after the owner has
+// let the carrier go, so the reference it keeps comes in as an argument.
+void RingCarrier::start() { asio::co_spawn(socket_.get_executor(), listen(shared_from_this()), asio::detached); }
 
 // The socket brings nothing but wake-ups: any byte wakes both sides of this carrier
 // (each checks its ring and sleeps again if nothing changed for it), and the socket's
 // end is the peer's.
-asio::awaitable<void> RingCarrier::listen() {
-  auto self = shared_from_this();
+asio::awaitable<void> RingCarrier::listen(std::shared_ptr<RingCarrier> /*self*/) {
   std::array<std::uint8_t, 64> sink{};
   for (;;) {
     error_code ec;

@@ -62,7 +62,8 @@ class RingCarrier : public std::enable_shared_from_this<RingCarrier> {
 
  private:
   asio::awaitable<void> write_all(asio::const_buffer bytes);
-  asio::awaitable<void> listen();
+  // `self` keeps the carrier alive while it listens.
+  asio::awaitable<void> listen(std::shared_ptr<RingCarrier> self);
   // One byte over the socket, without waiting: a full socket already holds wake-ups.
   void wake_peer() noexcept;
   // Sleeps until the peer's next wake-up or end (or a close here).

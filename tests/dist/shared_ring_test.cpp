@@ -255,6 +255,31 @@ TEST(RingCarrier, ANodeWithoutRingsKeepsTheSocket) {
   EXPECT_STREQ(got, "ok");
 }
 
+// Offers, then closes the carrier and lets it go in the same step, before anything it
+// started has run.
+asio::awaitable<void> offer_and_drop(local_stream::socket& socket, bool& shared) {
+  std::shared_ptr<RingCarrier> carrier = co_await share_rings(socket, SharedRing::create(1 << 16));
+  shared = carrier != nullptr;
+  if (shared) carrier->close();
+}
+
+asio::awaitable<void> both_offer_and_drop(Pair& pair, bool& a_shared, bool& b_shared) {
+  asio::co_spawn(pair.io, offer_and_drop(pair.b, b_shared), asio::detached);
+  co_await offer_and_drop(pair.a, a_shared);
+}
+
+// A connection that ends as soon as it starts closes and drops its carrier before the
+// carrier's own listening has begun: that listening must keep the carrier alive, not find it freed
+// (ASan reported a heap-use-after-free here when it did not).
+TEST(RingCarrier, ACarrierDroppedAsSoonAsItStartsIsNotUsedAfterward) {
+  Pair pair;
+  bool a_shared = false;
+  bool b_shared = false;
+  run(pair.io, [&] { return both_offer_and_drop(pair, a_shared, b_shared); });
+  EXPECT_TRUE(a_shared);
+  EXPECT_TRUE(b_shared);
+}
+
 // share_rings's error for `bytes` (and `fds` descriptors with them) sent as the offer.
 std::string refusal_of(const std::vector<std::uint8_t>& bytes, int fds) {
   Pair pair;
